@@ -1,0 +1,1 @@
+"""Converters from each source's native annotation format to the unified SmallPose rows."""

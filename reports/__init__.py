@@ -1,0 +1,1 @@
+"""Leaderboard report and dataset figures."""

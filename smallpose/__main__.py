@@ -1,0 +1,5 @@
+import sys
+
+from smallpose.cli import main
+
+sys.exit(main())

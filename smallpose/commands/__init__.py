@@ -1,0 +1,1 @@
+"""Subcommands of the smallpose CLI, one module each."""

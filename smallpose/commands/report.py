@@ -1,0 +1,18 @@
+"""`smallpose report`: not implemented yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from smallpose.errors import SmallPoseError
+
+HELP = "(not implemented yet)"
+EXAMPLE = "smallpose report --help"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise SmallPoseError("'report' is not implemented yet")

@@ -1,0 +1,18 @@
+"""`smallpose train`: not implemented yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from smallpose.errors import SmallPoseError
+
+HELP = "(not implemented yet)"
+EXAMPLE = "smallpose train --help"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise SmallPoseError("'train' is not implemented yet")

@@ -1,0 +1,1 @@
+"""Synthetic corpora in the five native source formats."""
