@@ -29,7 +29,9 @@ class Progress:
         if not self.quiet and now >= self.next:
             self.next = now + self.every
             of = f"/{self.total}" if self.total else ""
-            print(f"  {self.desc}: {self.n}{of} {note} ({now - self.start:.0f}s)", file=sys.stderr, flush=True)
+            print(
+                f"  {self.desc}: {self.n}{of} {note} ({now - self.start:.0f}s)", file=sys.stderr, flush=True
+            )
 
     def __enter__(self) -> Progress:
         return self

@@ -156,7 +156,9 @@ def open_store(path: str | os.PathLike) -> Store:
     except (OSError, json.JSONDecodeError) as e:
         raise StoreError(f"{mpath}: unreadable manifest: {e}") from None
     if manifest.get("schema") != SCHEMA_VERSION:
-        raise StoreError(f"{mpath}: store schema {manifest.get('schema')!r}, this tool reads {SCHEMA_VERSION!r}")
+        raise StoreError(
+            f"{mpath}: store schema {manifest.get('schema')!r}, this tool reads {SCHEMA_VERSION!r}"
+        )
     tables = {}
     for name, schema in TABLES.items():
         tpath = path / f"{name}.parquet"

@@ -19,7 +19,30 @@ def test_sigmas_hand_checked():
     assert s["nose"] == 0.026 and s["head_top"] == 0.079 and s["head_bottom"] == 0.079
     assert s["chest"] == 0.079 and s["pelvis"] == 0.107 and s["left_ankle"] == 0.089
     # pycocotools' COCOeval kpt_oks_sigmas, copied from its source
-    coco = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10
+    coco = (
+        np.array(
+            [
+                0.26,
+                0.25,
+                0.25,
+                0.35,
+                0.35,
+                0.79,
+                0.79,
+                0.72,
+                0.72,
+                0.62,
+                0.62,
+                1.07,
+                1.07,
+                0.87,
+                0.87,
+                0.89,
+                0.89,
+            ]
+        )
+        / 10
+    )
     np.testing.assert_allclose(sk.COCO17_SIGMAS, coco, rtol=0, atol=1e-15)
     assert sk.sigmas({"nose": 0.5})[0] == 0.5 and sk.SIGMAS[0] == 0.026
 
@@ -48,7 +71,13 @@ def test_edges_draw_one_connected_figure():
 
 def test_source_mappings():
     assert {s: m.K for s, m in sk.SOURCE_SKELETONS.items()} == {
-        "coco": 17, "mpii": 16, "aic": 14, "hieve": 14, "posetrack": 17, "crowdpose": 14}
+        "coco": 17,
+        "mpii": 16,
+        "aic": 14,
+        "hieve": 14,
+        "posetrack": 17,
+        "crowdpose": 14,
+    }
     mpii = sk.SOURCE_SKELETONS["mpii"]
     native = np.zeros((1, 16, 3))
     native[0, 7] = (10, 20, 2)  # thorax

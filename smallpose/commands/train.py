@@ -1,4 +1,8 @@
-"""`smallpose train`: not implemented yet."""
+"""`smallpose train`: reserved for the baselines, which are not in this release.
+
+The baselines (SimpleBaseline, HRNet, SimCC, RLE, ViTPose, CAL) have no issue yet; rather
+than a stub that pretends, the command says so and exits non-zero.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,17 @@ import argparse
 
 from smallpose.errors import SmallPoseError
 
-HELP = "(not implemented yet)"
-EXAMPLE = "smallpose train --help"
+HELP = "train a baseline pose model (not in this release)"
+EXAMPLE = "smallpose train --model simplebaseline_resnet50 --store STORE"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("--model", help="baseline name (timm-registry style)")
+    p.add_argument("--store", help="a SmallPose store")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SmallPoseError("'train' is not implemented yet")
+    raise SmallPoseError(
+        "baselines are not part of this release yet (see docs/roadmap.md); "
+        "score your own model's predictions with 'smallpose eval'"
+    )
