@@ -218,11 +218,22 @@ def write_store(
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        _pause_for_tests()
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _pause_for_tests() -> None:
+    """SMALLPOSE_TEST_PAUSE_BEFORE_SWAP=seconds: sleep with the finished temp dir in place, so
+    a test can kill a build at the worst moment deterministically. Unset in real use."""
+    pause = os.environ.get("SMALLPOSE_TEST_PAUSE_BEFORE_SWAP")
+    if pause:
+        import time
+
+        time.sleep(float(pause))
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
