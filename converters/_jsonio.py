@@ -93,11 +93,16 @@ def safe_file_name(name: object) -> str | None:
     return "/".join(p for p in parts if p != ".")
 
 
-def list_files(path: Path, suffixes: tuple[str, ...], recursive: bool, kind: str) -> list[Path]:
+def list_files(
+    path: Path, suffixes: tuple[str, ...], recursive: bool, kind: str, prefer: str | None = None
+) -> list[Path]:
     """The input files: ``path`` itself, or every file with one of ``suffixes`` under the folder.
 
-    Sorted by their path relative to ``path``, so the same folder always converts in the same
-    order (determinism of the built store depends on it).
+    A source root whose files sit in ``annotations/`` (COCO's and MPII's layout) can be given
+    as it is. ``prefer``: a name pattern that, where any file matches it, selects those files
+    only (COCO's annotations folder also holds ``instances_*`` and ``captions_*``). Sorted by
+    path relative to ``path``, so the same folder always converts in the same order (the
+    built store's bytes depend on it).
     """
     path = Path(path)
     if not path.exists():
@@ -105,10 +110,16 @@ def list_files(path: Path, suffixes: tuple[str, ...], recursive: bool, kind: str
     if path.is_file():
         return [path]
     pattern = "**/*" if recursive else "*"
-    files = sorted(
-        (p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in suffixes),
-        key=lambda p: p.relative_to(path).as_posix(),
-    )
+
+    def find(folder: Path) -> list[Path]:
+        found = [p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in suffixes]
+        if prefer and any(p.match(prefer) for p in found):
+            found = [p for p in found if p.match(prefer)]
+        return sorted(found, key=lambda p: p.relative_to(path).as_posix())
+
+    files = find(path)
+    if not files and not recursive and (path / "annotations").is_dir():
+        files = find(path / "annotations")
     if not files:
         how = "under" if recursive else "in"
         raise SmallPoseError(f"{path}: no {'/'.join(suffixes)} files {how} this folder ({kind} annotations)")

@@ -269,7 +269,7 @@ def check_list(
 
 def convert_files(
     kind: str, path: Path, split: str | None, strict: bool, read, suffixes: tuple[str, ...] = (".json",),
-    recursive: bool = False,
+    recursive: bool = False, prefer: str | None = None,
 ) -> SourceTable:  # fmt: skip
     """The shared driver: list the input files, read each into one builder, return the table.
 
@@ -281,7 +281,7 @@ def convert_files(
 
     check_split(split)
     builder = TableBuilder(kind, strict)
-    files = list_files(Path(path), suffixes, recursive, kind)
+    files = list_files(Path(path), suffixes, recursive, kind, prefer)
     progress = Progress(f"converting {kind}", total=len(files))
     for f in files:
         builder.files.append(f)

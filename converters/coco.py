@@ -25,5 +25,6 @@ def _read(b: TableBuilder, f: Path, split: str | None) -> None:
 
 
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
-    """Convert a COCO keypoints json, or every ``*.json`` in a folder (not recursive)."""
-    return convert_files(KIND, path, split, strict, _read)
+    """Convert a COCO keypoints json, or the ``person_keypoints_*.json`` (else every ``*.json``)
+    in a folder or its ``annotations/`` subfolder (not recursive)."""
+    return convert_files(KIND, path, split, strict, _read, prefer="person_keypoints_*")

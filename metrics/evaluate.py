@@ -347,18 +347,20 @@ def format_table(doc: dict[str, Any]) -> str:
         v = m.get(k)
         if v is None:
             return "-"
-        if k == "surprise":
-            return f"{v:.3f}"
-        text = f"{100 * v:.1f}"
-        return text + (
-            f" [{100 * ci[k][0]:.1f},{100 * ci[k][1]:.1f}]" if k in ci and None not in ci[k] else ""
-        )
+        return f"{v:.3f}" if k == "surprise" else f"{100 * v:.1f}"
+
+    def ci_cell(k: str) -> str:
+        lo, hi = ci.get(k) or (None, None)
+        return "" if lo is None or hi is None else f"[{100 * lo:.1f},{100 * hi:.1f}]"
 
     cells = [cell(k) for _, k in cols]
-    widths = [max(len(t), len(c)) for (t, _), c in zip(cols, cells)]
+    cis = [ci_cell(k) for _, k in cols]
+    widths = [max(len(t), len(c), len(i)) for (t, _), c, i in zip(cols, cells, cis)]
     head = " | ".join(t.rjust(w) for (t, _), w in zip(cols, widths))
-    row = " | ".join(c.rjust(w) for c, w in zip(cells, widths))
-    lines = [f"{doc['run']['name']}  [{doc['protocol']['name']}]", head, "-" * len(head), row]
+    lines = [f"{doc['run']['name']}  [{doc['protocol']['name']}]", head, "-" * len(head)]
+    lines.append(" | ".join(c.rjust(w) for c, w in zip(cells, widths)))
+    if any(cis):
+        lines.append(" | ".join(c.rjust(w) for c, w in zip(cis, widths)) + "   (95% bootstrap CI)")
     extra = [f"{k} {100 * m[k]:.1f}" for k in ("AP50", "AP75", "AR50", "AR75") if m.get(k) is not None]
     l2 = (doc.get("l2_error") or {}).get("by_bucket", {}).get("all")
     if l2 is not None:
@@ -375,6 +377,8 @@ def format_table(doc: dict[str, Any]) -> str:
             f"{c['images_over_max_dets_dt']} more detections than maxDets={doc['protocol']['max_dets']} "
             "(raise it with --max-dets)"
         )
+    if not doc["submission"]["scored"]:
+        lines.append("note: the submission has no valid record; every score is 0")
     if doc["submission"]["skipped"]:
         lines.append(f"note: {len(doc['submission']['skipped'])} invalid record(s) skipped (--skip-invalid)")
     return "\n".join(lines)

@@ -261,7 +261,9 @@ class _Validator:
         same = (i[1:] == i[:-1]) & (r[1:] == r[:-1]).all(axis=1)
         if not same.any():
             return out
-        group_start = np.maximum.accumulate(np.where(np.concatenate([[False], same]), 0, np.arange(len(order))))
+        group_start = np.maximum.accumulate(
+            np.where(np.concatenate([[False], same]), 0, np.arange(len(order)))
+        )
         dup = np.flatnonzero(np.concatenate([[False], same]))
         out[idx[order[dup]]] = idx[order[group_start[dup]]]
         return out

@@ -47,7 +47,9 @@ class SourceTable:
 
     ``keypoints[i]`` belongs to ``instances.iloc[i]``: unified 21-point order, COCO
     visibility (0 unannotated, 1 occluded, 2 visible), unannotated points exactly (0, 0, 0).
-    ``files`` are every file read, for the manifest's checksums.
+    ``files`` are every file read, for the manifest's checksums. ``root`` is the folder every
+    ``file_name`` is relative to (where the images are, in the source's native layout), or
+    ``None`` when the converter cannot tell; the build records it in the manifest.
     """
 
     source: str
@@ -57,6 +59,7 @@ class SourceTable:
     keypoints: np.ndarray
     files: list[Path] = field(default_factory=list)
     rejects: RejectLog = field(default_factory=RejectLog)
+    root: Path | None = None
 
     def __post_init__(self) -> None:
         self.images = _typed(self.images, IMAGE_COLUMNS, "images")
@@ -77,12 +80,13 @@ class SourceTable:
         keypoints: list[np.ndarray] | np.ndarray,
         files: list[Path] | None = None,
         rejects: RejectLog | None = None,
+        root: Path | None = None,
     ) -> SourceTable:
         """Build from lists of dicts; missing optional columns get their null value."""
         kp = np.asarray(keypoints, dtype=np.float64) if len(keypoints) else np.zeros((0, NUM_KEYPOINTS, 3))
         return cls(
             source, K, pd.DataFrame(images), pd.DataFrame(instances), kp,
-            list(files or []), rejects or RejectLog(),
+            list(files or []), rejects or RejectLog(), root,
         )  # fmt: skip
 
 

@@ -190,3 +190,13 @@ def test_other_categories_are_not_persons(tmp_path):
     f.write_text(json.dumps(data))
     t = coco.convert(f)
     assert t.instances.source_ann_id.tolist() == ["101", "102"] and len(t.rejects) == 0
+
+
+def test_source_root_with_annotations_folder(tmp_path):
+    ann = tmp_path / "annotations"
+    ann.mkdir()
+    (ann / "person_keypoints_val2017.json").write_text(json.dumps(GOOD))
+    (ann / "captions_val2017.json").write_text(json.dumps({"annotations": [{"caption": "a dog"}]}))
+    t = coco.convert(tmp_path)  # the root: annotations/ is found, captions are not person keypoints
+    assert t.files == [ann / "person_keypoints_val2017.json"] and len(t.instances) == 3
+    assert set(t.images.source_split) == {"val"} and len(t.rejects) == 0

@@ -15,8 +15,8 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _evalstore import build_store, coco_json, people, predictions  # noqa: E402
 from smallpose.metrics.evaluate import evaluate  # noqa: E402
+from test_eval_fixtures import build_store, coco_json, people, predictions  # noqa: E402
 
 from smallpose.skeleton import COCO17_INDEX, COCO17_NAMES, KEYPOINT_NAMES, SIGMAS  # noqa: E402
 

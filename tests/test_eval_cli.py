@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _evalstore import build_store, people, predictions  # noqa: E402
 from smallpose.metrics.metrics_file import SCHEMA, read_metrics, write_metrics  # noqa: E402
+from test_eval_fixtures import build_store, people, predictions  # noqa: E402
 
 from smallpose.cli import main  # noqa: E402
 from smallpose.errors import InputError  # noqa: E402

@@ -1,4 +1,5 @@
-"""A tiny SmallPose store built from hand-made tables, and its COCO-format twin, for eval tests."""
+"""Helpers for the eval tests (no tests here): a tiny SmallPose store built from hand-made tables,
+its COCO-format twin and noisy predictions."""
 
 from __future__ import annotations
 
