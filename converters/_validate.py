@@ -269,22 +269,34 @@ def check_list(
 
 def convert_files(
     kind: str, path: Path, split: str | None, strict: bool, read, suffixes: tuple[str, ...] = (".json",),
-    recursive: bool = False, prefer: str | None = None,
+    recursive: bool = False, prefer: str | None = None, locate=None,
 ) -> SourceTable:  # fmt: skip
     """The shared driver: list the input files, read each into one builder, return the table.
 
     ``read(builder, file, split)`` parses one file; ``split`` is the caller's override or None.
+    ``locate`` (see ``_roots``) finds each file's image folder; the table's ``root`` and
+    ``file_name`` prefixes follow from it (without it, names stay bare and ``root`` None).
     """
     from smallpose.progress import Progress
 
     from ._jsonio import check_split, list_files
+    from ._roots import PROBE, apply_roots
 
     check_split(split)
     builder = TableBuilder(kind, strict)
     files = list_files(Path(path), suffixes, recursive, kind, prefer)
     progress = Progress(f"converting {kind}", total=len(files))
+    names = builder.images["file_name"]
+    spans = []
     for f in files:
         builder.files.append(f)
+        start = len(names)
         read(builder, f, split)
+        if locate is not None and len(names) > start:
+            place, _ = locate(f.absolute(), names[start : start + PROBE])
+            spans.append((start, len(names), place))
         progress.update(1, f.name)
-    return builder.table()
+    root = apply_roots(names, spans)
+    table = builder.table()
+    table.root = root
+    return table

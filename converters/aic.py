@@ -17,6 +17,7 @@ from smallpose.records import SourceTable
 
 from ._cocolike import read_coco_like
 from ._jsonio import UNPARSED, load_json, split_from_name
+from ._roots import Place, probe
 from ._validate import (
     MISSING_FIELD,
     WRONG_KP_COUNT,
@@ -30,6 +31,34 @@ from ._validate import (
 KIND = "aic"
 AIC_VIS = {1: 2, 2: 1, 3: 0}
 _HUMAN = re.compile(r"^human(\d+)$")
+_NATIVE_NAME = re.compile(r"^keypoint_(.+?)_annotations")  # keypoint_<split>_annotations_<date>
+_MMPOSE_NAME = re.compile(r"^aic_(train|val)$")  # mmpose's annotations/aic_{train,val}.json
+_MMPOSE_SPLIT = {"train": "train", "val": "validation"}
+
+
+def locate(f: Path, names: list[str]) -> tuple[Place, bool]:
+    """Images beside the json; else AIC's release layout, ``keypoint_<split>_images_<date>/`` beside
+    ``keypoint_<split>_annotations_<date>.json`` (mmpose: ``<root>/annotations/aic_<split>.json`` ->
+    ``<root>/ai_challenger_keypoint_<split>_*/keypoint_<split>_images_*/``); else ``<split>/``
+    beside the json (what ``smallpose synth`` writes); else the folder above the json.
+
+    Without images: an existing official images folder, else ``<split>/`` for a natively named
+    file (the release's folder name carries a date the annotations do not state), else beside.
+    """
+    d = f.parent
+    m, mm = _NATIVE_NAME.match(f.stem), _MMPOSE_NAME.match(f.stem)
+    split = m.group(1) if m else _MMPOSE_SPLIT[mm.group(1)] if mm else None
+    official: list[Place] = []
+    if split:
+        official = [Place(d, p.name) for p in sorted(d.glob(f"keypoint_{split}_images*")) if p.is_dir()]
+        official += [
+            Place(d.parent, p.relative_to(d.parent).as_posix())
+            for p in sorted(d.parent.glob(f"ai_challenger_keypoint_{split}_*/keypoint_{split}_images*"))
+            if p.is_dir()
+        ]
+    ours = [Place(d, split)] if split else []
+    fallback = official[0] if official else ours[0] if m else Place(d)
+    return probe(names, [Place(d), *official, *ours, Place(d.parent)], fallback)
 
 
 def _persons(b: TableBuilder, file: str, rec: str, kpa: dict, boxes: dict) -> list[str] | None:
@@ -97,4 +126,4 @@ def _read(b: TableBuilder, f: Path, split: str | None) -> None:
 
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
     """Convert an AIC json (native list or COCO-style dict), or every ``*.json`` in a folder."""
-    return convert_files(KIND, path, split, strict, _read)
+    return convert_files(KIND, path, split, strict, _read, locate=locate)

@@ -14,6 +14,7 @@ from smallpose.records import SourceTable
 
 from ._cocolike import read_coco_like
 from ._jsonio import UNPARSED, is_num, load_json, split_from_name
+from ._roots import Place, probe
 from ._validate import NON_FINITE, WRONG_TYPE, TableBuilder, convert_files
 
 KIND = "crowdpose"
@@ -39,6 +40,16 @@ def _read(b: TableBuilder, f: Path, split: str | None) -> None:
         read_coco_like(b, f, data, split, image_hook=_image_hook)
 
 
+def locate(f: Path, names: list[str]) -> tuple[Place, bool]:
+    """Images beside the json, else CrowdPose's layout ``<root>/json/*.json`` -> ``<root>/images/``
+    (mmpose: ``<root>/annotations/``), else ``images/`` beside the json. Without images:
+    ``<root>/images/`` for a json in ``json/`` or ``annotations/``, else beside the json."""
+    d = f.parent
+    official = Place(d.parent, "images")
+    fallback = official if d.name in ("json", "annotations") else Place(d)
+    return probe(names, [Place(d), official, Place(d, "images")], fallback)
+
+
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
     """Convert a CrowdPose json, or every ``*.json`` in a folder (not recursive)."""
-    return convert_files(KIND, path, split, strict, _read)
+    return convert_files(KIND, path, split, strict, _read, locate=locate)

@@ -22,6 +22,7 @@ from smallpose.records import SourceTable
 from smallpose.skeleton import SOURCE_SKELETONS
 
 from ._jsonio import UNPARSED, is_num, load_json
+from ._roots import Place, above_annotations, ancestors, probe
 from ._validate import MISSING_FIELD, WRONG_TYPE, Batch, TableBuilder, convert_files
 
 KIND = "hieve"
@@ -262,30 +263,52 @@ def _annorect(b: TableBuilder, file: str, rec: str, r) -> tuple | None:
     return box, kp, track
 
 
-def _read(b: TableBuilder, f: Path, split: str | None, counters: dict) -> None:
+def _read(b: TableBuilder, f: Path, split: str | None, counters: dict) -> str | None:
+    """Read one file; returns its layout, "a" or "b" (None when it was rejected whole)."""
     if f.suffix.lower() == ".xml":
         try:
             data = _xml_to_dict(f)
         except Exception:  # ElementTree's ParseError and anything a damaged file raises
             b.reject(str(f), None, None, "malformed xml")
-            return
+            return None
     else:
         data = load_json(f, b.rejects)
         if data is UNPARSED:
-            return
+            return None
     if type(data) is dict and "annotation" in data:
         _read_frame(b, f, data, split, counters)
-    elif type(data) is dict and "annolist" in data:
+        return "a"
+    if type(data) is dict and "annolist" in data:
         _read_annolist(b, f, data, split)
-    else:
-        b.reject(str(f), None, None, WRONG_TYPE)
+        return "b"
+    b.reject(str(f), None, None, WRONG_TYPE)
+    return None
+
+
+def locate(f: Path, names: list[str], layout: str | None) -> tuple[Place, bool]:
+    """HiEve names are ``<sequence>/<frame>``, relative to the folder holding one folder per
+    sequence: beside the file (layout b: ``<seq>.json``; layout a: the folder above ``<seq>/``),
+    else ``images/`` in a folder above it (what ``smallpose synth`` writes:
+    ``<root>/annotations/...`` -> ``<root>/images/<seq>/<frame>.jpg``), nearest first.
+    Without images: ``images/`` beside the ``annotations/`` folder, else beside the file."""
+    d = f.parent
+    beside = d.parent if layout == "a" else d
+    cands = [Place(beside)] + [p for a in ancestors(d) for p in (Place(a), Place(a, "images"))]
+    top = above_annotations(d)
+    return probe(names, cands, Place(top, "images") if top is not None else Place(beside))
 
 
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
     """Convert HiEve files: a frame or sequence file, or every ``*.json``/``*.xml`` under a folder."""
     counters: dict[str, int] = {}
+    layouts: dict[Path, str | None] = {}
 
     def read(b: TableBuilder, f: Path, split: str | None) -> None:
-        _read(b, f, split, counters)
+        layouts[f.absolute()] = _read(b, f, split, counters)
 
-    return convert_files(KIND, path, split, strict, read, suffixes=(".json", ".xml"), recursive=True)
+    def where(f: Path, names: list[str]) -> tuple[Place, bool]:
+        return locate(f, names, layouts.get(f))
+
+    return convert_files(
+        KIND, path, split, strict, read, suffixes=(".json", ".xml"), recursive=True, locate=where
+    )

@@ -19,6 +19,7 @@ from smallpose.records import SourceTable
 
 from ._jsonio import UNPARSED, is_num, load_json, split_from_name
 from ._mpii_mat import read_mat
+from ._roots import Place, probe
 from ._validate import (
     MISSING_FIELD,
     REJECTED_IMAGE,
@@ -173,6 +174,20 @@ def _read(b: TableBuilder, f: Path, split: str | None) -> None:
         read_json(b, f, data, split or split_from_name(f.stem) or "train")
 
 
+def locate(f: Path, names: list[str]) -> tuple[Place, bool]:
+    """Images beside the file, else MPII's layout ``<root>/mpii_human_pose_v1_u12_1.mat`` ->
+    ``<root>/images/`` (also what ``smallpose synth`` writes), else mmpose's
+    ``<root>/annotations/*.json`` -> ``<root>/images/``. Without images: ``images/`` beside a
+    .mat, ``<root>/images/`` for a json in ``annotations/``, else beside the file."""
+    d = f.parent
+    cands = [Place(d), Place(d, "images"), Place(d.parent, "images")]
+    if f.suffix.lower() == ".mat":
+        fallback = Place(d, "images")
+    else:
+        fallback = Place(d.parent, "images") if d.name == "annotations" else Place(d)
+    return probe(names, cands, fallback)
+
+
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
     """Convert an MPII .mat or json, or every ``*.mat``/``*.json`` in a folder (not recursive)."""
-    return convert_files(KIND, path, split, strict, _read, suffixes=(".json", ".mat"))
+    return convert_files(KIND, path, split, strict, _read, suffixes=(".json", ".mat"), locate=locate)

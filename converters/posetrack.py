@@ -14,6 +14,7 @@ from smallpose.records import SourceTable
 
 from ._cocolike import SKIP, read_coco_like
 from ._jsonio import UNPARSED, load_json, split_from_name
+from ._roots import Place, above_annotations, ancestors, probe
 from ._validate import WRONG_TYPE, TableBuilder, convert_files
 
 KIND = "posetrack"
@@ -73,6 +74,16 @@ def _read(b: TableBuilder, f: Path, split: str | None) -> None:
         )  # fmt: skip
 
 
+def locate(f: Path, names: list[str]) -> tuple[Place, bool]:
+    """PoseTrack's ``file_name`` (``images/val/<video>/000000.jpg``) is already relative to the
+    folder holding ``annotations/`` and ``images/``: the nearest of the json's folder and its
+    ancestors where the images are; without images, the folder above ``annotations/`` (else the
+    json's folder)."""
+    d = f.parent
+    top = above_annotations(d)
+    return probe(names, [Place(a) for a in ancestors(d)], Place(top if top is not None else d))
+
+
 def convert(path: Path, *, split: str | None = None, strict: bool = False) -> SourceTable:
     """Convert a PoseTrack json, or every ``*.json`` under a folder (recursive: one file per video)."""
-    return convert_files(KIND, path, split, strict, _read, recursive=True)
+    return convert_files(KIND, path, split, strict, _read, recursive=True, locate=locate)

@@ -175,7 +175,11 @@ def _check_sources(config: BuildConfig) -> None:
 
 def _source_entry(spec: SourceSpec, table: SourceTable) -> dict[str, Any]:
     files = [Path(f) for f in table.files] or ([spec.path] if spec.path.is_file() else [])
-    root, found = find_root(spec.root, table.images["file_name"].dropna().head(5).tolist())
+    first = table.images["file_name"].dropna().head(5).tolist()
+    if table.root is not None:  # the converter located the images (converters/_roots.py)
+        root, found = Path(table.root), bool(first) and all((Path(table.root) / f).is_file() for f in first)
+    else:
+        root, found = find_root(spec.root, first)
     return {
         "kind": spec.kind,
         "path": str(spec.path),
@@ -259,10 +263,10 @@ def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog)
         drop |= mask
     info["instances_rejected_by_build"] = int(drop.sum())
     keep = ~drop
-    instances = instances[keep].reset_index(drop=True)
-    keypoints = keypoints[keep].copy()
+    if drop.any():  # (fancy indexing copies: ~0.5 KB per instance, so only when needed)
+        instances, keypoints, link = instances[keep].reset_index(drop=True), keypoints[keep], link[keep]
     keypoints[keypoints[:, :, 2] == 0] = 0.0  # unannotated points are exactly (0, 0, 0)
-    instances["_image"] = link[keep]
+    instances["_image"] = link
     K = instances.pop("_K").to_numpy(np.int64)
     return images, instances, keypoints, K, info
 
@@ -347,27 +351,36 @@ def _derive_and_select(config, images, instances, keypoints, K):
 
 
 def summarize(images: pa.Table, instances: pa.Table) -> dict[str, Any]:
-    """Counts for the manifest (and `smallpose stats`): per split, source, bucket, KD class."""
-    im = images.select(["source", "split"]).to_pandas()
-    ins = instances.select(["source", "split", "size_bucket", "kd_class"]).to_pandas()
-    out: dict[str, Any] = {"images": int(len(im)), "instances": int(len(ins))}
-    out["images_per_split"] = {k: int(v) for k, v in im.groupby("split").size().items()}
-    out["instances_per_split"] = {k: int(v) for k, v in ins.groupby("split").size().items()}
+    """Counts for the manifest: per split, source, bucket and KD class (Arrow group-bys)."""
+    out: dict[str, Any] = {"images": images.num_rows, "instances": instances.num_rows}
+    out["images_per_split"] = _count(images, "split")
+    out["instances_per_split"] = _count(instances, "split")
+    im_src, ins_src = _count(images, "source", "split"), _count(instances, "source", "split")
     out["per_source"] = {
-        src: {
-            "images": {k: int(v) for k, v in im[im.source == src].groupby("split").size().items()},
-            "instances": {k: int(v) for k, v in ins[ins.source == src].groupby("split").size().items()},
-        }
-        for src in sorted(set(im["source"]))
+        src: {"images": im_src.get(src, {}), "instances": ins_src.get(src, {})} for src in sorted(im_src)
     }
+    by_bucket = _count(instances, "split", "size_bucket")
     out["instances_per_bucket"] = {
-        sp: {b: int(((ins.split == sp) & (ins.size_bucket == b)).sum()) for b in ("S", "M", "L")}
-        for sp in sorted(set(ins["split"]))
+        sp: {b: v.get(b, 0) for b in ("S", "M", "L")} for sp, v in by_bucket.items()
     }
+    by_kd = _count(instances, "split", "kd_class")
     out["small_per_kd_class"] = {
-        sp: {c: int(((ins.split == sp) & (ins.kd_class == c)).sum()) for c in ("sparse", "moderate", "dense")}
-        for sp in sorted(set(ins["split"]))
+        sp: {c: by_kd.get(sp, {}).get(c, 0) for c in ("sparse", "moderate", "dense")} for sp in by_bucket
     }
+    return out
+
+
+def _count(table: pa.Table, *keys: str) -> dict:
+    """Row counts by one or two key columns, as (nested) sorted dicts; null keys left out."""
+    rows = table.group_by(list(keys)).aggregate([([], "count_all")]).to_pylist()
+    out: dict = {}
+    for r in sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)):
+        if any(r[k] is None for k in keys):
+            continue
+        d = out
+        for k in keys[:-1]:
+            d = d.setdefault(r[k], {})
+        d[r[keys[-1]]] = int(r["count_all"])
     return out
 
 
@@ -375,16 +388,18 @@ def _str(s: pd.Series) -> pa.Array:
     return pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
 
 
-def _fixed(
-    values: np.ndarray, size: int, outer: int | None = None, null_rows: np.ndarray | None = None
-) -> pa.Array:
-    inner = pa.FixedSizeListArray.from_arrays(pa.array(np.nan_to_num(values).ravel(), pa.float64()), size)
-    if outer is not None:
-        return pa.FixedSizeListArray.from_arrays(inner, outer)
+def _fixed(values: np.ndarray, size: int, outer: int | None = None, null_rows: np.ndarray | None = None):
+    """Fixed-size-list Arrow column from a float array, without a Python loop.
+
+    Callers pass finite values (the build rejected the rest) except in ``null_rows``.
+    """
     if null_rows is not None and null_rows.any():
         vals = pa.array(np.where(null_rows[:, None], 0.0, values).ravel(), pa.float64())
         return pa.FixedSizeListArray.from_arrays(vals, size, mask=pa.array(null_rows))
-    return inner
+    inner = pa.FixedSizeListArray.from_arrays(
+        pa.array(np.ascontiguousarray(values).ravel(), pa.float64()), size
+    )
+    return pa.FixedSizeListArray.from_arrays(inner, outer) if outer is not None else inner
 
 
 # ---------------------------------------------------------------- one build at a time per --out

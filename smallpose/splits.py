@@ -52,9 +52,9 @@ class SplitConfig:
 
 def group_keys(source: pd.Series, source_image_id: pd.Series, video_id: pd.Series) -> np.ndarray:
     """One key per image naming its group: the video where there is one, else the image."""
-    src = source.astype(str).to_numpy()
+    src = source.to_numpy(dtype=object)
     vid = video_id.to_numpy(dtype=object, na_value=None)
-    img = source_image_id.astype(str).to_numpy()
+    img = source_image_id.to_numpy(dtype=object, na_value="<NA>")
     return np.array(
         [
             natural_key(s, "video", v) if v is not None else natural_key(s, "image", i)

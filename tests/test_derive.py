@@ -62,7 +62,7 @@ def test_crowd_index_three_persons_hand_drawn():
     assert ci[0] == pytest.approx(1 / 3, abs=1e-15)
 
 
-def test_crowd_index_per_image_and_chunking(monkeypatch):
+def test_crowd_index_per_image_against_brute_force():
     rng = np.random.default_rng(0)
     n = 400
     img = np.sort(rng.integers(0, 30, n))
@@ -89,7 +89,6 @@ def test_crowd_index_per_image_and_chunking(monkeypatch):
         if ratios:
             want[g] = np.mean(ratios)
     perm = rng.permutation(n)  # input order must not matter
-    monkeypatch.setattr(derive, "_PAIR_CHUNK", 7)
     got = derive.crowd_index(img[perm], 30, boxes[perm], kp[perm])
     np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
     assert np.isnan(got[7])

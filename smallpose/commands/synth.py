@@ -29,15 +29,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from smallpose.synth import SCALES, generate
     from smallpose.errors import SmallPoseError
+    from smallpose.synth import SCALES, generate
 
     if args.scale not in SCALES:
         raise SmallPoseError(f"--scale {args.scale!r} is not one of {', '.join(SCALES)}")
     t0 = time.perf_counter()
     pairs = generate(args.out, scale=args.scale, images=args.images, seed=args.seed)
     took = time.perf_counter() - t0
-    print(f"wrote a {args.scale} synthetic corpus ({', '.join(k for k, _ in pairs)}) to {args.out} in {took:.1f}s")
+    kinds = ", ".join(k for k, _ in pairs)
+    print(f"wrote a {args.scale} synthetic corpus ({kinds}) to {args.out} in {took:.1f}s")
     cmd = ["smallpose", "build", "--out", "smallpose-store"]
     for kind, path in pairs:
         cmd += ["--source", f"{kind}={path}"]

@@ -27,8 +27,10 @@ def write(scene: Scene, root: Path, rng: np.random.Generator, seed: int) -> dict
     kp = np.concatenate([pts, code[..., None]], -1).reshape(len(pts), -1).tolist()
     b = scene.fig.box
     x1, y1 = np.floor(b[:, 0]), np.floor(b[:, 1])
-    x2, y2 = np.minimum(np.ceil(b[:, 0] + b[:, 2]), scene.img_w[scene.p_img]), np.minimum(
-        np.ceil(b[:, 1] + b[:, 3]), scene.img_h[scene.p_img])
+    x2, y2 = (
+        np.minimum(np.ceil(b[:, 0] + b[:, 2]), scene.img_w[scene.p_img]),
+        np.minimum(np.ceil(b[:, 1] + b[:, 3]), scene.img_h[scene.p_img]),
+    )
     boxes = np.stack([x1, y1, x2, y2], -1).astype(np.int64).tolist()
     files: dict[int, str] = {}
     for name, is_test, img_dir in FILES:
@@ -38,11 +40,13 @@ def write(scene: Scene, root: Path, rng: np.random.Generator, seed: int) -> dict
             files[i] = f"{img_dir}/{image_id}.jpg"
             rows = list(range(scene.img_offsets[i], scene.img_offsets[i + 1]))
             order = rng.permutation(len(rows)).tolist()
-            entries.append({
-                "url": f"http://www.example.com/aic/{image_id[:8]}.jpg",
-                "image_id": image_id,
-                "keypoint_annotations": {f"human{j + 1}": kp[rows[j]] for j in order},
-                "human_annotations": {f"human{j + 1}": boxes[rows[j]] for j in order},
-            })
+            entries.append(
+                {
+                    "url": f"http://www.example.com/aic/{image_id[:8]}.jpg",
+                    "image_id": image_id,
+                    "keypoint_annotations": {f"human{j + 1}": kp[rows[j]] for j in order},
+                    "human_annotations": {f"human{j + 1}": boxes[rows[j]] for j in order},
+                }
+            )
         write_json(root / name, entries)
     return files

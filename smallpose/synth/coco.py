@@ -17,16 +17,21 @@ from smallpose.skeleton import COCO17_NAMES, COCO_SKELETON_1BASED
 from smallpose.synth.common import increasing_ids, native, r2, write_json
 from smallpose.synth.scenes import Scene
 
+_LICENSE_NAMES = (
+    ("by-nc-sa", "Attribution-NonCommercial-ShareAlike License"),
+    ("by-nc", "Attribution-NonCommercial License"),
+    ("by-nc-nd", "Attribution-NonCommercial-NoDerivs License"),
+    ("by", "Attribution License"),
+    ("by-sa", "Attribution-ShareAlike License"),
+    ("by-nd", "Attribution-NoDerivs License"),
+)
 LICENSES = [
-    {"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1, "name": "Attribution-NonCommercial-ShareAlike License"},
-    {"url": "http://creativecommons.org/licenses/by-nc/2.0/", "id": 2, "name": "Attribution-NonCommercial License"},
-    {"url": "http://creativecommons.org/licenses/by-nc-nd/2.0/", "id": 3, "name": "Attribution-NonCommercial-NoDerivs License"},
-    {"url": "http://creativecommons.org/licenses/by/2.0/", "id": 4, "name": "Attribution License"},
-    {"url": "http://creativecommons.org/licenses/by-sa/2.0/", "id": 5, "name": "Attribution-ShareAlike License"},
-    {"url": "http://creativecommons.org/licenses/by-nd/2.0/", "id": 6, "name": "Attribution-NoDerivs License"},
+    {"url": f"http://creativecommons.org/licenses/{tag}/2.0/", "id": i + 1, "name": name}
+    for i, (tag, name) in enumerate(_LICENSE_NAMES)
+] + [
     {"url": "http://flickr.com/commons/usage/", "id": 7, "name": "No known copyright restrictions"},
     {"url": "http://www.usa.gov/copyright.shtml", "id": 8, "name": "United States Government Work"},
-]  # fmt: skip
+]
 CATEGORIES = [{"supercategory": "person", "id": 1, "name": "person", "keypoints": list(COCO17_NAMES),
                "skeleton": COCO_SKELETON_1BASED}]  # fmt: skip
 SPLITS = (("train2017", False), ("val2017", True))

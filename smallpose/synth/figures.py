@@ -230,8 +230,12 @@ def make_figures(
     s = np.minimum(s, 0.98 * np.minimum(width / (bx1 - bx0), height / (by1 - by0)))
     lo_x, hi_x = -bx0 * s, width - bx1 * s
     lo_y, hi_y = -by0 * s, height - by1 * s
+    # walk: start anywhere the whole track's box fits, move a few percent of a body per frame
+    span = (n_frames - 1) * s
     ax = rng.uniform(lo_x, hi_x, (2, n_tracks))
     ay = rng.uniform(lo_y, hi_y, (2, n_tracks))
+    ax[1] = np.clip(ax[0] + rng.uniform(-0.04, 0.04, n_tracks) * span, lo_x, hi_x)
+    ay[1] = np.clip(ay[0] + rng.uniform(-0.01, 0.01, n_tracks) * span, lo_y, hi_y)
     bottom, side = mode_t == 1, mode_t == 2
     ay[:, bottom] = hi_y[bottom]
     right = side & (cut_side[start] > 0)
@@ -250,7 +254,9 @@ def make_figures(
     bh = np.clip(anc_y + sp * y1, 0, H) - by
     box = np.stack([bx, by, bw, bh], -1)
     # a point can sit just outside the frame only through rounding of a cut; never annotate it
-    outside = (xy[..., 0] < 0) | (xy[..., 0] > W[:, None] - 1) | (xy[..., 1] < 0) | (xy[..., 1] > H[:, None] - 1)
+    outside = (
+        (xy[..., 0] < 0) | (xy[..., 0] > W[:, None] - 1) | (xy[..., 1] < 0) | (xy[..., 1] > H[:, None] - 1)
+    )
     vis[outside] = 0
     top, bot = xy[:, INDEX["head_top"]], xy[:, INDEX["head_bottom"]]
     hlen = np.maximum(np.hypot(*(top - bot).T), 1.0)

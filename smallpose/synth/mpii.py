@@ -68,17 +68,23 @@ def write(scene: Scene, root: Path, rng: np.random.Generator, seed: int) -> dict
         rows = range(scene.img_offsets[i], scene.img_offsets[i + 1])
         rects = []
         for p in rows:
-            objpos = {"x": float(np.rint(box[p, 0] + box[p, 2] / 2) + 1), "y": float(np.rint(box[p, 1] + box[p, 3] / 2) + 1)}
+            objpos = {
+                "x": float(np.rint(box[p, 0] + box[p, 2] / 2) + 1),
+                "y": float(np.rint(box[p, 1] + box[p, 3] / 2) + 1),
+            }
             rect = {"scale": float(np.round(box[p, 3] / 200.0, 4)), "objpos": objpos}
             if not scene.img_test[i]:
                 pts = []
                 for k in rng.permutation(np.flatnonzero(vis[p] > 0)).tolist():
                     v = int(vis[p, k] == 2)
                     shown = _EMPTY if empty_vis[p, k] else (str(v) if string_vis[i] else v)
-                    pts.append({"id": k, "x": float(xy1[p, k, 0]), "y": float(xy1[p, k, 1]), "is_visible": shown})
+                    pts.append(
+                        {"id": k, "x": float(xy1[p, k, 0]), "y": float(xy1[p, k, 1]), "is_visible": shown}
+                    )
                 hx, hy, hw, hh = head[p]
+                point = _structs(pts, ("id", "x", "y", "is_visible"))
                 rect.update({"x1": float(hx), "y1": float(hy), "x2": float(hx + hw), "y2": float(hy + hh),
-                             "annopoints": {"point": _structs(pts, ("id", "x", "y", "is_visible"))}})  # fmt: skip
+                             "annopoints": {"point": point}})  # fmt: skip
             rects.append(rect)
         fields = _TEST_RECT if scene.img_test[i] else _TRAIN_RECT
         annolist.append({"image": {"name": files[i].split("/")[-1]}, "annorect": _structs(rects, fields),

@@ -17,8 +17,15 @@ from smallpose.skeleton import COCO_SKELETON_1BASED, SOURCE_SKELETONS
 from smallpose.synth.common import native, r2, write_json
 from smallpose.synth.scenes import Scene
 
-CATEGORIES = [{"supercategory": "person", "id": 1, "name": "person",
-               "keypoints": list(SOURCE_SKELETONS["posetrack"].native), "skeleton": COCO_SKELETON_1BASED}]  # fmt: skip
+CATEGORIES = [
+    {
+        "supercategory": "person",
+        "id": 1,
+        "name": "person",
+        "keypoints": list(SOURCE_SKELETONS["posetrack"].native),
+        "skeleton": COCO_SKELETON_1BASED,
+    }
+]
 
 
 def write(scene: Scene, root: Path, rng: np.random.Generator) -> dict[int, str]:

@@ -108,7 +108,10 @@ def still_scene(rng: np.random.Generator, source: str, scale: str) -> Scene:
             force[small[0]] = MODES.index("unlabeled")
     elif source == "mpii":  # MPII always has a head rectangle: no cut through the head
         side = MODES.index("side_cut")
-        weights = {b: tuple(0.0 if m == side else x for m, x in enumerate(w)) for b, w in DEFAULT_MODE_WEIGHTS.items()}
+        weights = {
+            b: tuple(0.0 if m == side else x for m, x in enumerate(w))
+            for b, w in DEFAULT_MODE_WEIGHTS.items()
+        }
     fig = make_figures(rng, np.ones(len(p_img), np.int64), w[p_img], h[p_img], buckets, weights, force)
     out = _finish(source, w, h, test, np.full(n, -1), np.zeros(n, np.int64), p_img, p_track, fig)
     if source == "coco":  # a few crowd regions (iscrowd 1), the first image always has one
