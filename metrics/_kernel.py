@@ -51,7 +51,7 @@ def _oks_image(g0, g1, d0, d1, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, dt_x, 
             out[i, j] = s / n
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def match_images(
     gt_start, dt_start, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, gt_crowd, gt_ignore, gt_candidate,
     dt_x, dt_y, vars_, thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
@@ -66,7 +66,7 @@ def match_images(
     Images are independent and write disjoint rows, so they run in parallel (prange).
     """
     n_img = gt_start.shape[0] - 1
-    for im in prange(n_img):
+    for im in range(n_img):
         _match_image(
             gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1], gt_x, gt_y, gt_v, gt_k1,
             gt_bbox, gt_area, gt_crowd, gt_ignore, gt_candidate, dt_x, dt_y, vars_, thrs, dt_match,

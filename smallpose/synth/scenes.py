@@ -139,7 +139,7 @@ def video_scene(rng: np.random.Generator, source: str, scale: str) -> Scene:
             frames[n_tr] += extra
     vw, vh = _sizes(rng, source, n_vid)
     if source == "hieve":
-        tracks = rng.integers(14, 41, n_vid)
+        tracks = rng.integers(15, 45, n_vid)
         tracks[0] = max(tracks[0], 24)  # crowded: more than COCO's maxDets
     else:
         tracks = rng.integers(8, 31, n_vid)
