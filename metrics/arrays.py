@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def _f64(a, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
-    out = np.ascontiguousarray(a, dtype=np.float64)
-    if shape_tail and out.shape[1:] != shape_tail:
-        raise ValueError(f"expected trailing shape {shape_tail}, got {out.shape}")
-    return out
+def _f64(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def _rows(a, n: int, tail: int) -> np.ndarray:
@@ -162,6 +159,21 @@ class Detections:
             area=self.area[index],
             bbox=self.bbox[index],
         )
+
+
+def load_json(path) -> object:
+    """Parse a JSON file with orjson when it is installed (about twice as fast as the standard
+    library on COCO-sized files, same values), else with ``json``."""
+    from pathlib import Path
+
+    raw = Path(path).read_bytes()
+    try:
+        import orjson
+    except ImportError:  # optional speed-up, not a dependency
+        import json
+
+        return json.loads(raw)
+    return orjson.loads(raw)
 
 
 def ground_truth_from_coco(dataset: dict, num_joints: int | None = None) -> GroundTruth:

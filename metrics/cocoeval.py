@@ -106,13 +106,21 @@ class MatchResult:
         return int(self.image_ids.shape[0])
 
 
-def _select_keypoints(kp: np.ndarray, params: Params, what: str) -> np.ndarray:
+def _keypoint_columns(kp: np.ndarray, params: Params, what: str) -> np.ndarray | None:
+    """Which columns of ``kp`` the protocol scores (None = all of them, in order)."""
     K = params.num_keypoints
     if kp.shape[1] == K and (params.keypoint_index is None or what == "detections"):
-        return kp
+        return None
     if params.keypoint_index is not None and kp.shape[1] > int(params.keypoint_index.max()):
-        return kp[:, params.keypoint_index, :]
+        return params.keypoint_index
     raise ValueError(f"{what} have {kp.shape[1]} keypoints; the protocol '{params.protocol}' scores {K}")
+
+
+def _channel(kp: np.ndarray, rows: np.ndarray, cols: np.ndarray | None, c: int) -> np.ndarray:
+    """kp[rows][:, cols, c] as one contiguous (n, K) copy (no (n, K, 3) intermediate)."""
+    if cols is None:
+        return np.ascontiguousarray(kp[rows, :, c])
+    return kp[rows[:, None], cols[None, :], c]
 
 
 def _image_positions(ids: np.ndarray, image_ids: np.ndarray) -> np.ndarray:
@@ -140,9 +148,11 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
     g_keep = np.flatnonzero(g_pos >= 0)
     gt_rows = g_keep[np.argsort(g_pos[g_keep], kind="stable")]
     gt_image = g_pos[gt_rows]
-    gkp = _select_keypoints(gt.keypoints, params, "ground truths")[gt_rows]
+    gcols = _keypoint_columns(gt.keypoints, params, "ground truths")
+    gx, gy, gv = (_channel(gt.keypoints, gt_rows, gcols, c) for c in range(3))
+    k1 = (gv > 0).sum(axis=1).astype(np.int64)
     if params.recount_keypoints:
-        num_kp = (gkp[:, :, 2] > 0).sum(axis=1)
+        num_kp = k1
     else:
         num_kp = gt.num_keypoints[gt_rows]
     crowd = gt.iscrowd[gt_rows]
@@ -164,7 +174,15 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
     rank = np.arange(order.shape[0]) - start_all[d_img_sorted]
     keep = rank < max_det
     dt_rows, dt_image, dt_rank = order[keep], d_img_sorted[keep], rank[keep]
-    dkp = _select_keypoints(dt.keypoints, params, "detections")[dt_rows]
+    dcols = _keypoint_columns(dt.keypoints, params, "detections")
+    dx, dy = (_channel(dt.keypoints, dt_rows, dcols, c) for c in range(2))
+    if dcols is not None and dcols.shape[0] > 1:
+        # a subset of the submitted points is scored (Setting A): size the detection by the
+        # scored points, so a 21-point row scores exactly as its 17-point copy; a single point
+        # (per-keypoint AP) has no extent, so there the whole skeleton's is kept
+        dt_area = (dx.max(axis=1) - dx.min(axis=1)) * (dy.max(axis=1) - dy.min(axis=1))
+    else:
+        dt_area = dt.area[dt_rows]
 
     gt_start = _starts(gt_image, n_img)
     dt_start = _starts(dt_image, n_img)
@@ -175,17 +193,12 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
     best_gt = np.full(D, -1, dtype=np.int64)
     best_oks = np.zeros(D)
     _kernel.match_images(
-        gt_start, dt_start,
-        np.ascontiguousarray(gkp[:, :, 0]), np.ascontiguousarray(gkp[:, :, 1]),
-        np.ascontiguousarray(gkp[:, :, 2]), (gkp[:, :, 2] > 0).sum(axis=1).astype(np.int64),
-        np.ascontiguousarray(gt.bbox[gt_rows]), np.ascontiguousarray(gt.area[gt_rows]), crowd,
-        np.ascontiguousarray(gt_ignore), ~base_ignore & np.isfinite(kd),
-        np.ascontiguousarray(dkp[:, :, 0]), np.ascontiguousarray(dkp[:, :, 1]),
-        (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
+        gt_start, dt_start, gx, gy, gv, k1, np.ascontiguousarray(gt.bbox[gt_rows]),
+        np.ascontiguousarray(gt.area[gt_rows]), crowd, gt_ignore, ~base_ignore & np.isfinite(kd),
+        dx, dy, (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
     )  # fmt: skip
 
     # unmatched detections outside the bucket are ignored (COCO: by the detection's own area)
-    dt_area = dt.area[dt_rows]
     unmatched = dt_match < 0
     for b, bucket in enumerate(params.buckets):
         counts = in_range(dt_area, bucket.area_rng, bucket.area_closed)
@@ -318,11 +331,12 @@ def summarize(precision: np.ndarray, recall: np.ndarray, params: Params) -> dict
         return _mean_valid(s[:, b, m])
 
     names = params.bucket_names
-    a = names.index("all")
+    a = names.index("all") if "all" in names else None
     others = [(i, _SHORT.get(n, n)) for i, n in enumerate(names) if i != a]
-    out = {"AP": ap(a), "AP50": ap(a, 0.5), "AP75": ap(a, 0.75)}
+    out = {} if a is None else {"AP": ap(a), "AP50": ap(a, 0.5), "AP75": ap(a, 0.75)}
     out.update({f"AP_{n}": ap(i) for i, n in others})
-    out.update({"AR": ar(a), "AR50": ar(a, 0.5), "AR75": ar(a, 0.75)})
+    if a is not None:
+        out.update({"AR": ar(a), "AR50": ar(a, 0.5), "AR75": ar(a, 0.75)})
     out.update({f"AR_{n}": ar(i) for i, n in others if params.buckets[i].kd_rng is None})
     return out
 

@@ -296,3 +296,13 @@ def test_coco17_subset_equals_pycocotools_on_a_17_point_copy() -> None:
         ref = pycoco_eval(ds17, res17)
         _, _, stats = ours(ds21, res17, p17)  # detections given as 17 points (SPEC section 5)
         assert_stats_equal(stats, ref.stats)
+        # the same predictions as 21-point rows whose 4 extra points lie far out: only the 17
+        # scored points count, for OKS and for the detection's size alike
+        res21 = []
+        for r in res17:
+            kp = np.zeros((21, 3))
+            kp[idx] = np.array(r["keypoints"]).reshape(17, 3)
+            kp[np.setdiff1d(np.arange(21), idx), :2] = [[-900, -900], [2000, 2000], [0, 0], [5, 5]]
+            res21.append({**r, "keypoints": kp.ravel().tolist()})
+        _, _, stats21 = ours(ds21, res21, p17)
+        assert_stats_equal(stats21, ref.stats)

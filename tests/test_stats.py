@@ -62,3 +62,16 @@ def test_text_output_and_figures(store, capsys, monkeypatch, tmp_path):
 def test_not_a_store_is_one_line(tmp_path, capsys):
     assert cli.main(["stats", str(tmp_path)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_real_dataset_figures(store, tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("smallpose.reports.dataset_figures") is None:
+        pytest.skip("smallpose.reports.dataset_figures is not written yet")
+    out = tmp_path / "figs"
+    assert cli.main(["stats", str(store), "--json", "--figures", str(out)]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["figures"] and all(p.endswith(".png") for p in st["figures"])
+    assert all((out / p.rsplit("/", 1)[-1]).is_file() for p in st["figures"])
