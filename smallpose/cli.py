@@ -18,8 +18,15 @@ from smallpose.errors import SmallPoseError
 COMMANDS = ("synth", "build", "stats", "export", "eval", "report", "push", "train", "predict", "demo")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage text is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="smallpose",
         description="Build, score and publish the SmallPose benchmark (small human pose estimation).",
         epilog="Start with: smallpose demo",

@@ -78,7 +78,7 @@ def _false_positives(store: Store, p: Perturbation, rng: np.random.Generator, n:
     out = []
     k = store.keypoints().shape[1]
     for i in pick:
-        size = rng.uniform(20, 120)
+        size = min(rng.uniform(20, 120), w[i] / 2, hgt[i])
         x0, y0 = rng.uniform(0, w[i] - size / 2), rng.uniform(0, hgt[i] - size)
         pts = np.column_stack(
             [x0 + rng.uniform(0, size / 2, k), y0 + rng.uniform(0, size, k), rng.uniform(0.05, 0.4, k)]
