@@ -114,3 +114,22 @@ def test_bad_visibility_and_head_box(tmp_path):
     ]  # fmt: skip
     with pytest.raises(InputError, match="v.json: record 7: field 'keypoints': bad visibility"):
         posetrack.convert(f, strict=True)
+
+
+def test_posetrack21_layout_reads_like_posetrack18(fixtures_dir, tmp_path):
+    """PoseTrack21 keeps PoseTrack18's layout and adds ``has_labeled_person`` (images) and
+    ``person_id`` (annotations): the same video written the PT21 way converts identically."""
+    src = fixtures_dir / "posetrack18" / "annotations" / "val" / "009473_mpii_test.json"
+    data = json.loads(src.read_text())
+    for img in data["images"]:
+        img["has_labeled_person"] = True
+    for i, ann in enumerate(data["annotations"]):
+        ann["person_id"] = 1000 + i
+    pt21 = tmp_path / "posetrack21" / "annotations" / "val" / src.name
+    pt21.parent.mkdir(parents=True)
+    pt21.write_text(json.dumps(data))
+    a, b = posetrack.convert(src), posetrack.convert(pt21)
+    assert len(b.rejects) == 0
+    pd.testing.assert_frame_equal(a.instances, b.instances)
+    np.testing.assert_array_equal(a.keypoints, b.keypoints)
+    assert b.images.source_split.tolist() == ["val"] and b.instances.track_id.tolist() == [0, 1]

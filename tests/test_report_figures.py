@@ -14,7 +14,6 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
-
 from smallpose.reports.leaderboard import build_rows
 from smallpose.reports.metrics_reader import parse_metrics
 from smallpose.reports.plotting import figure_style
@@ -176,7 +175,7 @@ def test_bar_group_labels():
         ]
     )
     groups = bar_groups(rows)
-    assert [g.label for g in groups] == ["X\nR50\nx1", "X\nR50\nx2", "Y", "Z\nR18\nz #1", "Z\nR18\nz #2"]
+    assert [g.label for g in groups] == ["X\nR50\nx1", "X\nR50\nx2", "Y", "Z\nR18 #1", "Z\nR18 #2"]
     assert sorted(groups[2].runs) == ["A", "B"]
 
 
