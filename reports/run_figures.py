@@ -301,7 +301,8 @@ def write_run_figures(rows: list[Row], out_dir: Path) -> tuple[list[tuple[Path, 
         (
             ap_by_size,
             "ap_by_size.png",
-            "AP^S/AP^M/AP^L per model, Setting A vs B (the paper's Fig. 5).",
+            "AP^S/AP^M/AP^L per model (per run where a model has several runs in one setting), "
+            "Setting A vs B (the paper's Fig. 5).",
             "no run has AP_S/AP_M/AP_L",
         ),
         (
