@@ -6,8 +6,11 @@ read from a file name are treated (and rejected) the same way for all sources.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,13 +38,32 @@ class Unparsed:
 UNPARSED = Unparsed()
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while a file is parsed and read.
+
+    ``json.load`` and the converters' record loops allocate millions of dicts and lists that
+    are all reachable; each allocation burst triggers collections that traverse them again,
+    which made parsing a 150 MB HiEve corpus about 4x slower than the parse itself. Nothing
+    built here forms reference cycles (reference counting frees it), so pausing is safe; the
+    collector's previous state is restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_json(path: Path, rejects: RejectLog) -> Any:
     """``json.load`` once; a file that does not parse is rejected whole (``UNPARSED`` returned).
 
     The record is the line and column where parsing stopped, so a person can open the file there.
     """
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as fh, gc_paused():
             return json.load(fh)
     except json.JSONDecodeError as err:
         rejects.reject(str(path), f"line {err.lineno} col {err.colno}", None, "malformed json")

@@ -18,7 +18,7 @@ from smallpose.errors import RejectLog
 from smallpose.records import IMAGE_COLUMNS, INSTANCE_COLUMNS, SourceTable
 from smallpose.skeleton import NUM_KEYPOINTS, SOURCE_SKELETONS
 
-from ._jsonio import safe_file_name
+from ._jsonio import gc_paused, safe_file_name
 
 # Reasons are short and stable: the build counts rejects per reason.
 WRONG_TYPE = "wrong type"
@@ -291,7 +291,8 @@ def convert_files(
     for f in files:
         builder.files.append(f)
         start = len(names)
-        read(builder, f, split)
+        with gc_paused():
+            read(builder, f, split)
         if locate is not None and len(names) > start:
             place, _ = locate(f.absolute(), names[start : start + PROBE])
             spans.append((start, len(names), place))

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -30,6 +33,7 @@ K = 14
 FLAG_VIS = {0: 2, 1: 1, -1: 0}  # layout (a): 0 visible, 1 invisible, -1 not annotated
 COCO_VIS = {0: 0, 1: 1, 2: 2}
 BOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
+_NUM = {int, float}
 
 
 def _aliases() -> dict[str, int]:
@@ -194,14 +198,22 @@ def _parse_parts(parts: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_annolist(b: TableBuilder, f: Path, data: dict, split: str | None) -> None:
-    """Layout (b): PoseTrack17-style annolist for one sequence (the file stem)."""
+    """Layout (b): PoseTrack17-style annolist for one sequence (the file stem).
+
+    A file whose persons are all well formed (what every clean file is) takes the fast path:
+    its rects were parsed and checked column-wise up front by :func:`_clean_rects`, and this loop
+    only claims ids. Any file with a doubtful value goes through :func:`_annorect` person by
+    person, which names the first bad field; both paths give the same rows and rejects.
+    """
     file = str(f)
     seq = f.stem
     frames = data["annolist"]
     if type(frames) is not list:
         b.reject(file, None, "annolist", WRONG_TYPE)
         return
+    clean = _clean_rects(frames)
     batch = Batch(file, bbox_field="x1,y1,x2,y2", kp_field="annopoints")
+    keep: list[int] = []  # fast path: the kept persons' rows in ``clean``
     for pos, fr in enumerate(frames):
         rec = f"annolist[{pos}]"
         img = _one(fr.get("image")) if type(fr) is dict else None
@@ -222,13 +234,118 @@ def _read_annolist(b: TableBuilder, f: Path, data: dict, split: str | None) -> N
         if type(rects) is not list:
             b.reject(file, name, "annorect", WRONG_TYPE)
             continue
+        if clean is not None:
+            start = clean.starts[pos]
+            for n in range(len(rects)):
+                prec = f"{name}#{n}"
+                if b.new_ann_id(file, prec, prec):
+                    keep.append(start + n)
+                    batch.records.append(prec)
+                    batch.image_ids.append(name)
+            continue
         for n, r in enumerate(rects):
             prec = f"{name}#{n}"
             row = _annorect(b, file, prec, r)
             if row is not None and b.new_ann_id(file, prec, prec):
                 box, kp, track = row
                 batch.add(prec, prec, name, box, kp, track=track)
-    b.add_rows(batch, COCO_VIS, xyxy=True)
+    if clean is None:
+        b.add_rows(batch, COCO_VIS, xyxy=True)
+        return
+    idx = np.asarray(keep, dtype=np.intp)
+    batch.ann_ids = batch.records
+    batch.iscrowd = [False] * len(keep)
+    batch.track = [clean.tracks[i] for i in keep]
+    b.add_arrays(batch, clean.bbox[idx], clean.kp[idx], COCO_VIS)
+
+
+@dataclass
+class _Clean:
+    """A layout (b) file's persons, parsed column-wise: row ``starts[pos] + n`` is rect n of frame pos."""
+
+    starts: list[int]
+    bbox: np.ndarray  # (n, 4) x, y, w, h
+    kp: np.ndarray  # (n, K, 3) with COCO visibility
+    tracks: list
+
+
+def _scalars(values: list) -> list:
+    """Unwrap 1-element lists in one C-level pass; bare values (``_one``'s other case) row by row.
+
+    A 1-character string or a 1-key dict also unpacks (to a string): callers accept numbers only.
+    """
+    try:
+        return [v for (v,) in values]
+    except (TypeError, ValueError):
+        return [_one(v) for v in values]
+
+
+def _point_list(annopoints):
+    """The points of one person as ``_annorect`` iterates them (``pts or []``)."""
+    pts = _one(annopoints)
+    pts = pts.get("point", []) if type(pts) is dict else pts
+    return pts or []
+
+
+def _exact(values: list, types: set) -> np.ndarray | None:
+    """float64 of json numbers of ``types`` that are finite and exactly representable, else None."""
+    if not set(map(type, values)) <= types:
+        return None
+    try:
+        arr = np.array(values, dtype=np.float64) if values else np.zeros(0)
+    except OverflowError:  # an int beyond float64
+        return None
+    return arr if bool((np.abs(arr) < 2.0**53).all()) else None  # NaN and inf fail too
+
+
+def _clean_rects(frames: list) -> _Clean | None:
+    """All persons of the file's frames, when every one is well formed (else None: the slow path).
+
+    Well formed: the checks of :func:`_annorect` pass and every number is finite and below 2**53,
+    so these rows are exactly what ``_annorect`` + ``float_rows`` would make. It looks at a
+    superset of the persons the reading loop keeps (frames later skipped included), so a None
+    never depends on which frames are kept, and rejects keep their order.
+    """
+    starts, rects = [], []
+    for fr in frames:
+        starts.append(len(rects))
+        if type(fr) is dict:
+            rs = fr.get("annorect", [])
+            if type(rs) is list:
+                rects += rs
+    if set(map(type, rects)) - {dict}:
+        return None
+    try:
+        box = [_exact(_scalars(list(map(itemgetter(k), rects))), _NUM) for k in ("x1", "y1", "x2", "y2")]
+        pts = [_point_list(r.get("annopoints")) for r in rects]
+        if set(map(type, pts)) - {list}:
+            return None
+        counts = list(map(len, pts))
+        flat = list(chain.from_iterable(pts))
+        if set(map(type, flat)) - {dict}:
+            return None
+        ids = _exact(_scalars(list(map(itemgetter("id"), flat))), {int})
+        xs = _exact(_scalars(list(map(itemgetter("x"), flat))), _NUM)
+        ys = _exact(_scalars(list(map(itemgetter("y"), flat))), _NUM)
+    except KeyError:
+        return None
+    tracks = _scalars([r.get("track_id") for r in rects])
+    if any(v is None for v in (*box, ids, xs, ys)) or set(map(type, tracks)) - {int, type(None)}:
+        return None
+    if len(ids) and not bool(((ids >= 0) & (ids < K)).all()):
+        return None
+    row = np.repeat(np.arange(len(rects)), counts)
+    jid = ids.astype(np.intp)
+    if len(ids) and np.bincount(row * K + jid).max() > 1:
+        return None  # a duplicate joint id
+    vis = np.full(len(flat), 2.0)
+    if any(map(dict.__contains__, flat, repeat("is_visible"))):
+        vis[[_one(p.get("is_visible", 1)) in (0, "0") for p in flat]] = 1.0
+    kp = np.zeros((len(rects), K, 3))
+    kp[row, jid] = np.stack([xs, ys, vis], axis=1)
+    bbox = np.stack(box, axis=1).reshape(-1, 4)
+    bbox[:, 2:] -= bbox[:, :2]
+    return _Clean(starts, bbox, kp, tracks)
 
 
 def _annorect(b: TableBuilder, file: str, rec: str, r) -> tuple | None:
@@ -247,6 +364,9 @@ def _annorect(b: TableBuilder, file: str, rec: str, r) -> tuple | None:
     kp = [0.0] * (3 * K)
     pts = _one(r.get("annopoints"))
     pts = pts.get("point", []) if type(pts) is dict else pts
+    if type(pts) in (int, float, bool) and pts:  # not iterable: was a traceback
+        b.reject(file, rec, "annopoints", WRONG_TYPE)
+        return None
     for p in pts or []:
         jid = _one(p.get("id")) if type(p) is dict else None
         if type(jid) is not int or not 0 <= jid < K:

@@ -162,18 +162,30 @@ class Detections:
 
 
 def load_json(path) -> object:
-    """Parse a JSON file with orjson when it is installed (about twice as fast as the standard
-    library on COCO-sized files, same values), else with ``json``."""
+    """Parse a JSON file with :func:`loads_json`."""
     from pathlib import Path
 
-    raw = Path(path).read_bytes()
+    return loads_json(Path(path).read_bytes())
+
+
+def loads_json(raw: bytes) -> object:
+    """Parse JSON bytes with orjson when it is installed (2-3x faster than the standard library
+    on COCO-sized files, and far fewer temporary objects), else with ``json``.
+
+    Whatever orjson refuses (NaN/Infinity literals, integers beyond 64 bits, lone surrogates,
+    UTF-16 files, malformed input) is handed to ``json.loads``, so what parses and every error
+    message are exactly the standard library's; the values of what both accept are the same.
+    """
+    import json
+
     try:
         import orjson
-    except ImportError:  # optional speed-up, not a dependency
-        import json
-
+    except ImportError:  # pragma: no cover - orjson is a core dependency
         return json.loads(raw)
-    return orjson.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def ground_truth_from_coco(dataset: dict, num_joints: int | None = None) -> GroundTruth:

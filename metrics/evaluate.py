@@ -187,8 +187,8 @@ def evaluate(
         "bootstrap": {"resamples": bootstrap, "seed": seed, "level": boot.LEVEL, "unit": "image"}
         if bootstrap
         else None,
-        "kd_curve": kd_curve(s.gt.gt, s.dt, s.params, kd_bins) if kd_bins else [],
-        "per_keypoint": per_keypoint_ap(s.gt.gt, s.dt, s.params, names) if per_keypoint else {},
+        "kd_curve": kd_curve(s.gt.gt, s.dt, s.params, kd_bins, s.result) if kd_bins else [],
+        "per_keypoint": per_keypoint_ap(s.gt.gt, s.dt, s.params, names, s.result) if per_keypoint else {},
         "surprise": beyond["surprise"],
         "surprise_source": beyond["surprise"]["source"],
         "l2_error": beyond["l2_error"],
@@ -227,22 +227,32 @@ def beyond_ap(s: Scored, calibration: str | os.PathLike | np.ndarray | None = No
         source = "fitted-on-eval"
         d, g = matched_pairs(res, 0.5, "all")
         variances = fit_variances(gt.keypoints[g], dt.keypoints[d, :, :2], gt.bbox[g, 3], mask)
-    surprise, l2 = {}, {}
+    # a pair's surprise and L2 depend on the pair only: compute them once over the pairs of all
+    # buckets (mostly the same pairs), then average each bucket's own pairs in its order
+    pairs = {}
     for bucket in s.params.bucket_names:
         d, g = matched_pairs(res, 0.5, bucket)
-        h = gt.bbox[g, 3]
-        ok = h > 0  # a zero-height box cannot normalise
-        d, g, h = d[ok], g[ok], h[ok]
+        ok = gt.bbox[g, 3] > 0  # a zero-height box cannot normalise
+        d, g = d[ok], g[ok]
         if source == "calibration":
             need = (gt.keypoints[g, :, 2] > 0) & mask[None, :] & ~np.isfinite(variances)[None, :]
             if need.any():
                 k = int(np.flatnonzero(need.any(0))[0])
                 raise SmallPoseError(f"calibration has no variance for keypoint {_name(gt.num_joints, k)!r}")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sp = pair_surprise(gt.keypoints[g], dt.keypoints[d, :, :2], h, mask,
+        pairs[bucket] = d * len(gt) + g
+    uniq, inverse = np.unique(np.concatenate(list(pairs.values())), return_inverse=True)
+    d, g = uniq // len(gt), uniq % len(gt)
+    h = gt.bbox[g, 3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sp_all = pair_surprise(gt.keypoints[g], dt.keypoints[d, :, :2], h, mask,
                                None if dt.sigmas is None else dt.sigmas[d],
                                None if dt.covs is None else dt.covs[d], variances)  # fmt: skip
-            le = pair_l2(gt.keypoints[g], dt.keypoints[d, :, :2], h, mask)
+        le_all = pair_l2(gt.keypoints[g], dt.keypoints[d, :, :2], h, mask)
+    surprise, l2, at = {}, {}, 0
+    for bucket, keys in pairs.items():
+        idx = inverse[at : at + len(keys)]
+        at += len(keys)
+        sp, le = sp_all[idx], le_all[idx]
         surprise[bucket] = float(np.nanmean(sp)) if np.isfinite(sp).any() else None
         l2[bucket] = float(np.nanmean(le)) if np.isfinite(le).any() else None
     surprise_block = {"source": source, "by_bucket": surprise, "pairs_at": "OKS 0.5",

@@ -8,6 +8,7 @@ store's fingerprint is its manifest's (a hash of the table bytes); a json's is i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from smallpose.metrics.arrays import GroundTruth
+from smallpose.metrics.arrays import GroundTruth, loads_json
 
 from smallpose.errors import InputError, SmallPoseError
-from smallpose.store import open_store, sha256_file
+from smallpose.store import open_store
 
 #: SmallPose's small-area bound used by keypoint density (SPEC section 3)
 S_SMALL = 128.0 * 96.0
@@ -82,10 +83,13 @@ def keypoint_density(bbox_area: np.ndarray, n_annotated: np.ndarray, K: int) -> 
 
 def _from_coco_json(path: Path) -> LoadedGroundTruth:
     name = str(path)
+    raw = path.read_bytes()
+    fingerprint = hashlib.sha256(raw).hexdigest()  # = sha256_file(path), without a second read
     try:
-        data = json.loads(path.read_bytes())
+        data = loads_json(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(name, None, None, f"not valid JSON: {e}") from None
+    del raw
     if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
         raise InputError(name, None, "annotations", "not a COCO keypoints file (no 'annotations' list)")
     cats = [c for c in data.get("categories", []) if isinstance(c, dict) and c.get("keypoints")]
@@ -95,6 +99,126 @@ def _from_coco_json(path: Path) -> LoadedGroundTruth:
     K = len(cat["keypoints"])
     images = data.get("images", [])
     anns = [a for a in data["annotations"] if isinstance(a, dict) and a.get("category_id") == cat["id"]]
+    img_ids = [im["id"] for im in images if isinstance(im, dict) and "id" in im]
+    del data, images  # the parsed file is by far the largest object: keep only what is used
+    try:
+        cols = _columns_fast(anns, K) if anns else None
+    except OverflowError:  # an integer beyond int64 / float range: the per-record path decides
+        cols = None
+    if cols is None:
+        cols = _columns_per_record(anns, K, name)
+    del anns
+    G = len(cols["image_ids"])
+    kps = cols["keypoints"]
+    n_ann = (kps[..., 2] > 0).sum(1) if G else np.zeros(0)
+    kd_given = cols["kd_given"]
+    bbox_area = cols["bbox_area"]
+    kd = np.where(np.isfinite(kd_given), kd_given, keypoint_density(bbox_area, n_ann, K)) if G else kd_given
+    if not img_ids and G:
+        raise SmallPoseError(f"{name}: no 'images' list: the evaluated image set is unknown")
+    gt = GroundTruth(
+        image_ids=cols["image_ids"],
+        keypoints=kps,
+        bbox=cols["bbox"],
+        area=cols["area"],
+        iscrowd=cols["iscrowd"],
+        num_keypoints=cols["num_keypoints"],
+        eval_image_ids=np.asarray(img_ids, dtype=np.int64),
+        bbox_area=bbox_area,
+        kd=kd,
+        head_box=cols["head_box"],
+        instance_ids=cols["instance_ids"],
+    )
+    return LoadedGroundTruth(gt, "coco-json", name, None, fingerprint)
+
+
+_MISSING = object()
+
+
+def _all_int(values: list) -> bool:
+    return all(type(v) is int for v in values)
+
+
+def _numbers_or(values: list, default: np.ndarray) -> np.ndarray | None:
+    """``values`` as float64 with ``default`` where _MISSING; None unless all are int/float."""
+    if not all(type(v) is float or type(v) is int or v is _MISSING for v in values):
+        return None
+    missing = [i for i, v in enumerate(values) if v is _MISSING]
+    if not missing:
+        return np.array(values, dtype=np.float64)
+    out = np.array([0.0 if v is _MISSING else v for v in values], dtype=np.float64)
+    out[missing] = default[missing]
+    return out
+
+
+def _stack(rows: list, width: int) -> np.ndarray | None:
+    """Rows of ``width`` numbers each as (n, width) float64, as ``np.asarray(row).reshape(width)``
+    would read each one; None when the rows are not all alike (the per-record path then decides)."""
+    try:
+        arr = np.asarray(rows, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if arr.ndim < 2 or arr.shape[0] != len(rows) or int(np.prod(arr.shape[1:])) != width:
+        return None
+    return arr.reshape(len(rows), width)
+
+
+def _columns_fast(anns: list[dict], K: int) -> dict | None:
+    """All columns at once, column by column (no per-record numpy calls). Returns None whenever
+    a record is unusual in any way (missing key, other types, ragged lists), so that
+    :func:`_columns_per_record` decides exactly as before, messages included."""
+    G = len(anns)
+    try:
+        kp = _stack([a["keypoints"] for a in anns], 3 * K)
+        bbox = _stack([a["bbox"] for a in anns], 4)
+        image_ids = [a["image_id"] for a in anns]
+    except KeyError:
+        return None
+    if kp is None or bbox is None or not _all_int(image_ids):
+        return None
+    kp = kp.reshape(G, K, 3)
+    wh = bbox[:, 2] * bbox[:, 3]
+    nk = [a.get("num_keypoints", _MISSING) for a in anns]
+    if not all(type(v) is int or v is _MISSING for v in nk):
+        return None
+    counted = (kp[:, :, 2] > 0).sum(axis=1)
+    area = _numbers_or([a.get("area", _MISSING) for a in anns], wh)
+    bbox_area = _numbers_or([a.get("bbox_area", _MISSING) for a in anns], wh)
+    crowd = [a.get("iscrowd", 0) for a in anns]
+    ids = [a.get("id", _MISSING) for a in anns]
+    if area is None or bbox_area is None or not all(type(v) is int or type(v) is bool for v in crowd):
+        return None
+    if not all(type(v) is int or v is _MISSING for v in ids):
+        return None
+    heads = [a.get("head_box", a.get("bbox_head")) for a in anns]
+    head_box = np.full((G, 4), np.nan)
+    have = [i for i, h in enumerate(heads) if h]
+    if have:
+        hb = _stack([heads[i] for i in have], 4)
+        if hb is None:
+            return None
+        head_box[have] = hb
+    kd = [a.get("kd") for a in anns]
+    return {
+        "image_ids": np.array(image_ids, dtype=np.int64),
+        "keypoints": kp,
+        "bbox": bbox,
+        "area": area,
+        "iscrowd": np.array([bool(v) for v in crowd], dtype=bool),
+        "num_keypoints": np.array(
+            [counted[i] if v is _MISSING else v for i, v in enumerate(nk)], dtype=np.int64
+        ),
+        "bbox_area": bbox_area,
+        "kd_given": np.full(G, np.nan)
+        if all(v is None for v in kd)
+        else np.array([_float_or_nan(v) for v in kd], dtype=np.float64),
+        "head_box": head_box,
+        "instance_ids": np.array([i + 1 if v is _MISSING else v for i, v in enumerate(ids)], np.int64),
+    }
+
+
+def _columns_per_record(anns: list[dict], K: int, name: str) -> dict:
+    """Record by record, with a message naming the first bad record (the reference path)."""
     rows = []
     for i, a in enumerate(anns):
         try:
@@ -111,29 +235,18 @@ def _from_coco_json(path: Path) -> LoadedGroundTruth:
         head = np.asarray(head, dtype=np.float64).reshape(4) if head else np.full(4, np.nan)
         rows.append((image_id, kp, bbox, area, bool(a.get("iscrowd", 0)), nk, head, a.get("id", i + 1), a))
     G = len(rows)
-    kps = np.stack([r[1] for r in rows]) if G else np.zeros((0, K, 3))
-    bbox = np.stack([r[2] for r in rows]) if G else np.zeros((0, 4))
-    bbox_area = np.array([float(r[8].get("bbox_area", r[2][2] * r[2][3])) for r in rows])
-    n_ann = (kps[..., 2] > 0).sum(1) if G else np.zeros(0)
-    kd_given = np.array([_float_or_nan(r[8].get("kd")) for r in rows])
-    kd = np.where(np.isfinite(kd_given), kd_given, keypoint_density(bbox_area, n_ann, K)) if G else kd_given
-    img_ids = [im["id"] for im in images if isinstance(im, dict) and "id" in im]
-    if not img_ids and G:
-        raise SmallPoseError(f"{name}: no 'images' list: the evaluated image set is unknown")
-    gt = GroundTruth(
-        image_ids=np.array([r[0] for r in rows], dtype=np.int64),
-        keypoints=kps,
-        bbox=bbox,
-        area=np.array([r[3] for r in rows]),
-        iscrowd=np.array([r[4] for r in rows], dtype=bool),
-        num_keypoints=np.array([r[5] for r in rows], dtype=np.int64),
-        eval_image_ids=np.asarray(img_ids, dtype=np.int64),
-        bbox_area=bbox_area,
-        kd=kd,
-        head_box=np.stack([r[6] for r in rows]) if G else np.zeros((0, 4)),
-        instance_ids=np.array([int(r[7]) for r in rows], dtype=np.int64),
-    )
-    return LoadedGroundTruth(gt, "coco-json", name, None, sha256_file(path))
+    return {
+        "image_ids": np.array([r[0] for r in rows], dtype=np.int64),
+        "keypoints": np.stack([r[1] for r in rows]) if G else np.zeros((0, K, 3)),
+        "bbox": np.stack([r[2] for r in rows]) if G else np.zeros((0, 4)),
+        "area": np.array([r[3] for r in rows]),
+        "iscrowd": np.array([r[4] for r in rows], dtype=bool),
+        "num_keypoints": np.array([r[5] for r in rows], dtype=np.int64),
+        "bbox_area": np.array([float(r[8].get("bbox_area", r[2][2] * r[2][3])) for r in rows]),
+        "kd_given": np.array([_float_or_nan(r[8].get("kd")) for r in rows]),
+        "head_box": np.stack([r[6] for r in rows]) if G else np.zeros((0, 4)),
+        "instance_ids": np.array([int(r[7]) for r in rows], dtype=np.int64),
+    }
 
 
 def _float_or_nan(v) -> float:

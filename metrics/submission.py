@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from smallpose.metrics.arrays import loads_json
 
 from smallpose.errors import InputError
 from smallpose.skeleton import COCO17_INDEX, NUM_KEYPOINTS
@@ -123,13 +124,14 @@ def load_submission(
             )  # fmt: skip
         raw = path.read_bytes()
         try:
-            records = json.loads(raw)
+            records = loads_json(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise InputError(name, None, None, f"not valid JSON: {e}") from None
     if not isinstance(records, list):
         raise InputError(name, None, None, f"expected a JSON list of results, got a {type(records).__name__}")
     known = None if known_image_ids is None else np.unique(np.asarray(list(known_image_ids), dtype=np.int64))
     may_hold_bools = raw is None or b"true" in raw or b"false" in raw
+    del raw  # the file's bytes are not needed once parsed (peak memory)
     return _Validator(name, records, known, allowed_k, may_hold_bools).run(skip_invalid)
 
 
