@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import gc
 import os
 import shutil
 import sys
@@ -24,16 +25,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from smallpose import __version__
-from smallpose.derive import crowd_index, density_class, keypoint_density, num_annotated, size_bucket
+from smallpose.derive import (
+    BUCKETS,
+    KD_CLASSES,
+    crowd_index,
+    density_index,
+    keypoint_density,
+    scan_keypoints,
+    size_bucket_index,
+)
 from smallpose.errors import RejectLog, SmallPoseError
-from smallpose.ids import check_unique, key_columns, stable_ids
+from smallpose.ids import check_unique, key_array, stable_ids_utf8, utf8_keys
 from smallpose.progress import Progress
 from smallpose.records import SourceTable
 from smallpose.selection import Selection, apply_selection
 from smallpose.skeleton import NUM_KEYPOINTS, SOURCES
-from smallpose.splits import SOURCE_SPLITS, SplitConfig, assign_splits
+from smallpose.splits import SOURCE_SPLITS, SPLITS, SplitConfig, assign_splits
 from smallpose.store import MANIFEST, sha256_file, write_store
 
 Converter = Callable[..., SourceTable]
@@ -122,9 +132,11 @@ def build(config: BuildConfig, convert: Converter | None = None) -> BuildResult:
             tables.append(table)
             prog.update(1, f"read {spec.kind}: {len(table.images)} images, {len(table.instances)} instances")
         log = RejectLog(strict=config.strict)
-        images, instances, keypoints, K, info = _combine(config.sources, tables, log)
-        prog.update(1, "deriving")
-        cols, counts = _derive_and_select(config, images, instances, keypoints, K)
+        with _gc_paused():
+            images, image_id, instances, info = _combine(config.sources, tables, log)
+            prog.update(1, "deriving")
+            cols, counts = _derive_and_select(config, images, image_id, instances)
+        del images, image_id, instances
         prog.update(1, "writing")
         rejects = [r.to_dict() for t in tables for r in t.rejects.items] + [r.to_dict() for r in log.items]
         reject_counts = Counter(r["reason"] for r in rejects)
@@ -140,6 +152,20 @@ def build(config: BuildConfig, convert: Converter | None = None) -> BuildResult:
         write_store(config.out, cols["images"], cols["instances"], manifest, rejects=rejects)
         prog.update(1, "done")
     return BuildResult(config.out, counts, reject_counts)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector: combining and deriving allocate in bursts (Arrow and
+    pandas wrappers, key bytes) that would make it rescan every live object, and they
+    form no cycles worth collecting. Restored even on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def created_time() -> str:
@@ -204,49 +230,63 @@ def find_root(base: Path, file_names: list[str], levels: int = 4) -> tuple[Path,
 
 # ---------------------------------------------------------------- combine + input checks
 
+_BOX = ["bbox_x", "bbox_y", "bbox_w", "bbox_h"]
+_HEAD = ["head_x", "head_y", "head_w", "head_h"]
+
 
 def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog):
-    """Concatenate all sources and drop (rejecting) what cannot go in a store together."""
-    ims, inss = [], []
-    for n, (spec, t) in enumerate(zip(specs, tables)):
-        ims.append(t.images.assign(source=spec.kind, _input=n))
-        inss.append(t.instances.assign(source=spec.kind, _input=n, _K=int(t.K)))
-    images = pd.concat(ims, ignore_index=True)
-    instances = pd.concat(inss, ignore_index=True)
-    keypoints = np.concatenate([t.keypoints for t in tables]) if tables else np.zeros((0, NUM_KEYPOINTS, 3))
+    """Concatenate all sources and drop (rejecting) what cannot go in a store together.
+
+    Images (tens of thousands) stay a DataFrame. Instances (up to millions) become a dict
+    of numpy and Arrow columns: pandas string columns cost a Python object per row on every
+    conversion, and the row-by-row natural keys cost more than the rest of the build.
+    Duplicates are equal natural keys; as the ids hash the keys, only rows with a repeated
+    id are compared.
+    """
     path_of = [str(s.path) for s in specs]
     info: dict[str, int] = {}
+    n_ins = [len(t.instances) for t in tables]
+    images = pd.concat(
+        [t.images.assign(source=s.kind, _input=n) for n, (s, t) in enumerate(zip(specs, tables))],
+        ignore_index=True,
+    )
+    img_input = images["_input"].to_numpy(np.int64)
+    img_sid = _strings([t.images["source_image_id"] for t in tables])
+    img_src = _SOURCE_NAMES.take(pa.array(_source_codes(specs)[img_input]))
 
     # 1. one image per (source, source_image_id), across every input of the build
-    gkey = pd.Series(key_columns(images["source"], images["source_image_id"]))
-    dup = gkey.duplicated(keep="first").to_numpy()
-    codes, uniq = pd.factorize(gkey)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # position of each key's first occurrence
-    first_input = images["_input"].to_numpy()[first[codes]]
+    img_key = utf8_keys(key_array(img_src, img_sid))
+    img_ids = stable_ids_utf8(img_key)
+    dup, first = _duplicates(img_ids, img_key)
     for k in np.flatnonzero(dup):
-        n, f = int(images["_input"].iat[k]), int(first_input[k])
+        n, f = int(img_input[k]), int(img_input[first[k]])
         where = "earlier in this file" if n == f else f"already read from {path_of[f]}"
         log.reject(
             path_of[n], images["source_image_id"].iat[k], "source_image_id", f"duplicate image ({where})"
         )
-    images = images[~dup].reset_index(drop=True)
+    if dup.any():
+        img_sid, img_key, img_ids = img_sid.filter(pa.array(~dup)), img_key[~dup], img_ids[~dup]
+        images, img_input = images[~dup].reset_index(drop=True), img_input[~dup]
 
-    # 2. every instance belongs to a kept image of its own input
-    ikey = key_columns(images["_input"].astype(str), images["source_image_id"])
-    link = pd.Index(ikey).get_indexer(
-        key_columns(instances["_input"].astype(str), instances["source_image_id"])
-    )
+    # 2. every instance belongs to a kept image of its own input (kept ids are unique per input)
+    ins = _instance_columns(specs, tables)
+    sid = _strings([t.instances["source_image_id"] for t in tables]).fill_null(_NA)
+    link = np.full(len(sid), -1, dtype=np.int64)
+    img_start = np.searchsorted(img_input, np.arange(len(tables) + 1))
+    ins_start = np.concatenate([[0], np.cumsum(n_ins)]).astype(np.int64)
+    for n in range(len(tables)):
+        lo, hi, first_img = ins_start[n], ins_start[n + 1], img_start[n]
+        values = img_sid.slice(first_img, img_start[n + 1] - first_img).fill_null(_NA)
+        pos = pc.index_in(sid.slice(lo, hi - lo), value_set=values).fill_null(-1).to_numpy()
+        link[lo:hi] = np.where(pos >= 0, pos + first_img, -1)
     # 3. instance records that cannot be measured
-    box = instances[["bbox_x", "bbox_y", "bbox_w", "bbox_h"]].to_numpy(np.float64)
-    v = keypoints[:, :, 2]
+    box = ins["box"]
     bad_box = ~np.isfinite(box).all(axis=1) | (box[:, 2] <= 0) | (box[:, 3] <= 0)
-    bad_v = ~np.isin(v, (0, 1, 2)).all(axis=1)
-    bad_xy = ((v > 0) & ~np.isfinite(keypoints[:, :, :2]).all(axis=2)).any(axis=1)
-    akey = pd.Series(
-        key_columns(instances["source"], instances["source_image_id"], instances["source_ann_id"])
-    )
-    bad_dup = akey.duplicated(keep="first").to_numpy()
+    # (one pass: also zeroes unannotated points, which are exactly (0, 0, 0) in a store)
+    bad_v, bad_xy, ins["num_keypoints"] = scan_keypoints(ins["keypoints"])
+    ins["key"] = utf8_keys(key_array(_SOURCE_NAMES.take(pa.array(ins["src"])), sid, ins["ann"]))
+    ins["id"] = stable_ids_utf8(ins["key"])
+    bad_dup = _duplicates(ins["id"], ins["key"])[0]
     checks = (
         (link < 0, "source_image_id", "instance of an unknown or rejected image"),
         (bad_box, "bbox", "bbox is not finite with w > 0 and h > 0"),
@@ -254,43 +294,97 @@ def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog)
         (bad_xy, "keypoints", "keypoint coordinates are not finite"),
         (bad_dup, "source_ann_id", "duplicate annotation id in this image"),
     )
-    drop = np.zeros(len(instances), dtype=bool)
+    drop = np.zeros(len(link), dtype=bool)
     for mask, fld, reason in checks:
         for k in np.flatnonzero(mask & ~drop):
-            log.reject(
-                path_of[int(instances["_input"].iat[k])], instances["source_ann_id"].iat[k], fld, reason
-            )
+            ann = ins["ann"][int(k)].as_py()  # a missing id reads as pandas wrote it
+            log.reject(path_of[int(ins["input"][k])], _NA if ann is None else ann, fld, reason)
         drop |= mask
     info["instances_rejected_by_build"] = int(drop.sum())
-    keep = ~drop
+    ins["image"] = link
     if drop.any():  # (fancy indexing copies: ~0.5 KB per instance, so only when needed)
-        instances, keypoints, link = instances[keep].reset_index(drop=True), keypoints[keep], link[keep]
-    keypoints[keypoints[:, :, 2] == 0] = 0.0  # unannotated points are exactly (0, 0, 0)
-    instances["_image"] = link
-    K = instances.pop("_K").to_numpy(np.int64)
-    return images, instances, keypoints, K, info
+        keep, kept = ~drop, pa.array(~drop)
+        ins = {k: c.filter(kept) if isinstance(c, pa.Array) else c[keep] for k, c in ins.items()}
+    check_unique(img_ids, img_key, "image")
+    check_unique(ins["id"], ins["key"], "instance")
+    return images, img_ids, ins, info
+
+
+def _instance_columns(specs: list[SourceSpec], tables: list[SourceTable]) -> dict[str, Any]:
+    """Every input's instance columns, concatenated, as numpy arrays (strings as Arrow)."""
+
+    def cat(get) -> np.ndarray:
+        return np.concatenate([get(t.instances) for t in tables])
+
+    n_ins = [len(t.instances) for t in tables]
+    inputs = np.repeat(np.arange(len(tables)), n_ins)
+    kp = [t.keypoints for t in tables]
+    return {
+        "input": inputs,
+        "src": _source_codes(specs)[inputs],
+        "K": np.array([int(t.K) for t in tables], dtype=np.int64)[inputs],
+        "ann": _strings([t.instances["source_ann_id"] for t in tables]),
+        "box": cat(lambda d: d[_BOX].to_numpy(np.float64).reshape(-1, 4)),
+        "head": cat(lambda d: d[_HEAD].to_numpy(np.float64).reshape(-1, 4)),
+        "source_area": cat(lambda d: d["source_area"].to_numpy(np.float64)),
+        "iscrowd": cat(lambda d: d["iscrowd"].to_numpy(bool)),
+        "track": cat(lambda d: d["track_id"].astype("Int64").to_numpy(np.int64, na_value=0)),
+        "track_null": cat(lambda d: d["track_id"].isna().to_numpy()),
+        "keypoints": np.concatenate(kp) if kp else np.zeros((0, NUM_KEYPOINTS, 3)),
+    }
+
+
+_NA = "<NA>"  # a missing id inside a natural key, as smallpose.ids reads it
+_SOURCE_NAMES = pa.array(SOURCES, pa.large_string())
+
+
+def _source_codes(specs: list[SourceSpec]) -> np.ndarray:
+    return np.array([SOURCES.index(s.kind) for s in specs], dtype=np.int64)
+
+
+def _strings(columns: list[pd.Series]) -> pa.Array:
+    """pandas string columns as one Arrow large_string array, taken as stored (Arrow-backed)."""
+    chunks: list[pa.Array] = []
+    for c in columns:
+        a = pa.array(c.array) if len(c) else pa.array([], pa.large_string())
+        chunks += a.chunks if isinstance(a, pa.ChunkedArray) else [a]
+    chunks = [a.cast(pa.large_string()) for a in chunks]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())
+
+
+def _duplicates(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is a repeat of an earlier row's key, that earlier row) per row.
+
+    Equal keys hash to equal ids, so only rows whose id repeats (normally none) are
+    compared key by key; a repeated id with different keys is left to check_unique.
+    """
+    dup, first = np.zeros(len(ids), dtype=bool), np.arange(len(ids))
+    seen: dict[bytes, int] = {}
+    for k in np.flatnonzero(pd.Series(ids).duplicated(keep=False).to_numpy()):
+        first[k] = seen.setdefault(keys[k], k)
+        dup[k] = first[k] != k
+    return dup, first
 
 
 # ---------------------------------------------------------------- derive, split, select, tables
 
 
-def _derive_and_select(config, images, instances, keypoints, K):
-    box = instances[["bbox_x", "bbox_y", "bbox_w", "bbox_h"]].to_numpy(np.float64)
-    inst_image = instances["_image"].to_numpy(np.int64)
+def _derive_and_select(config, images, image_id, ins):
+    box, kp, inst_image, n_kp, instance_id = (
+        ins["box"],
+        ins["keypoints"],
+        ins["image"],
+        ins["num_keypoints"],
+        ins["id"],
+    )
     area = box[:, 2] * box[:, 3]
-    bucket = size_bucket(area)
-    n_kp = num_annotated(keypoints)
-    kd = keypoint_density(area, K, n_kp)
-    kd_cls = density_class(kd, bucket)
-    ci = crowd_index(inst_image, len(images), box, keypoints)
+    bucket = size_bucket_index(area)
+    kd = keypoint_density(area, ins["K"], n_kp)
+    kd_cls = density_index(kd, bucket)
+    ci = crowd_index(inst_image, len(images), box, kp)
     split, split_info = assign_splits(images, config.split)
+    is_test = (split == "test").astype(np.int64)
     img_keep, inst_keep, dropped = apply_selection(config.selection, images, inst_image, n_kp, bucket)
-
-    image_id = stable_ids(key_columns(images["source"], images["source_image_id"]))
-    check_unique(image_id, key_columns(images["source"], images["source_image_id"]), "image")
-    akeys = key_columns(instances["source"], instances["source_image_id"], instances["source_ann_id"])
-    instance_id = stable_ids(akeys)
-    check_unique(instance_id, akeys, "instance")
 
     # keep, then sort: images by image_id, instances by (image_id, instance_id)
     new_pos = np.full(len(images), -1)
@@ -302,17 +396,16 @@ def _derive_and_select(config, images, instances, keypoints, K):
     num_instances = np.bincount(new_pos[inst_image[inst_rows]], minlength=len(img_rows))
 
     im = images.iloc[img_rows]
-    ins = instances.iloc[inst_rows]
-    kp = keypoints[inst_rows]
-    s_img = split[img_rows]
-    s_ins = split[inst_image[inst_rows]]
-    head = ins[["head_x", "head_y", "head_w", "head_h"]].to_numpy(np.float64)
+    ins_img = inst_image[inst_rows]
+    head = ins["head"][inst_rows]
+    kd_code = kd_cls[inst_rows]
+    rows = pa.array(inst_rows)
     images_t = pa.table(
         {
             "image_id": pa.array(image_id[img_rows], pa.int64()),
             "source": _str(im["source"]),
             "source_image_id": _str(im["source_image_id"]),
-            "split": pa.array(s_img.astype(str), pa.string()),
+            "split": _names(SPLITS, is_test[img_rows]),
             "file_name": _str(im["file_name"]),
             "width": pa.array(im["width"].to_numpy(np.int64), pa.int32()),
             "height": pa.array(im["height"].to_numpy(np.int64), pa.int32()),
@@ -325,23 +418,23 @@ def _derive_and_select(config, images, instances, keypoints, K):
     instances_t = pa.table(
         {
             "instance_id": pa.array(instance_id[inst_rows], pa.int64()),
-            "image_id": pa.array(image_id[inst_image[inst_rows]], pa.int64()),
-            "source": _str(ins["source"]),
-            "source_ann_id": _str(ins["source_ann_id"]),
-            "split": pa.array(s_ins.astype(str), pa.string()),
+            "image_id": pa.array(image_id[ins_img], pa.int64()),
+            "source": _names(SOURCES, ins["src"][inst_rows]),
+            "source_ann_id": ins["ann"].take(rows).cast(pa.string()),
+            "split": _names(SPLITS, is_test[ins_img]),
             "bbox": _fixed(box[inst_rows], 4),
             "bbox_area": pa.array(area[inst_rows], pa.float64()),
             "area": pa.array(area[inst_rows], pa.float64()),
-            "source_area": pa.array(ins["source_area"].to_numpy(np.float64), pa.float64(), from_pandas=True),
-            "iscrowd": pa.array(ins["iscrowd"].to_numpy(bool), pa.bool_()),
-            "keypoints": _fixed(kp.reshape(-1, 3), 3, NUM_KEYPOINTS),
+            "source_area": pa.array(ins["source_area"][inst_rows], pa.float64(), from_pandas=True),
+            "iscrowd": pa.array(ins["iscrowd"][inst_rows], pa.bool_()),
+            "keypoints": _fixed(kp[inst_rows].reshape(-1, 3), 3, NUM_KEYPOINTS),
             "num_keypoints": pa.array(n_kp[inst_rows], pa.int32()),
-            "source_num_keypoints": pa.array(K[inst_rows], pa.int32()),
-            "size_bucket": pa.array(bucket[inst_rows].astype(str), pa.string()),
+            "source_num_keypoints": pa.array(ins["K"][inst_rows], pa.int32()),
+            "size_bucket": _names(BUCKETS, bucket[inst_rows]),
             "kd": pa.array(kd[inst_rows], pa.float64(), from_pandas=True),
-            "kd_class": pa.array(kd_cls[inst_rows], pa.string()),
+            "kd_class": _names(KD_CLASSES, kd_code, null=kd_code < 0),
             "head_box": _fixed(head, 4, null_rows=~np.isfinite(head).all(axis=1)),
-            "track_id": pa.array(ins["track_id"].astype("Int64"), pa.int64()),
+            "track_id": pa.array(ins["track"][inst_rows], pa.int64(), mask=ins["track_null"][inst_rows]),
         }
     )
     counts = summarize(images_t, instances_t)
@@ -385,7 +478,12 @@ def _count(table: pa.Table, *keys: str) -> dict:
 
 
 def _str(s: pd.Series) -> pa.Array:
-    return pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+    return _strings([s]).cast(pa.string())
+
+
+def _names(names: tuple[str, ...], codes: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """A string column from small integer codes (a category per row, no Python per row)."""
+    return pa.array(names, pa.string()).take(pa.array(codes, pa.int64(), mask=null))
 
 
 def _fixed(values: np.ndarray, size: int, outer: int | None = None, null_rows: np.ndarray | None = None):

@@ -74,7 +74,10 @@ def apply_selection(
     num_keypoints: np.ndarray,
     bucket: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(image mask, instance mask, counts dropped per step); ``inst_image`` indexes ``images``."""
+    """(image mask, instance mask, counts dropped per step); ``inst_image`` indexes ``images``.
+
+    ``bucket`` holds 'S'/'M'/'L' per instance, or their indexes into BUCKETS (the build's).
+    """
     img_keep = frame_mask(images, sel.frame_stride)
     dropped = {"images_frame_stride": int((~img_keep).sum())}
     inst_keep = img_keep[inst_image]
@@ -83,7 +86,11 @@ def apply_selection(
     inst_keep &= ~few
     dropped["instances_min_keypoints"] = int(few.sum())
     if sel.keep_buckets is not None:
-        hit = inst_keep & np.isin(bucket, list(sel.keep_buckets))
+        bucket = np.asarray(bucket)
+        wanted = list(sel.keep_buckets)
+        if bucket.dtype.kind in "iu":  # codes
+            wanted = [BUCKETS.index(b) for b in wanted]
+        hit = inst_keep & np.isin(bucket, wanted)
         has = np.bincount(inst_image[hit], minlength=len(images)) > 0
         gone = img_keep & ~has
         img_keep &= has
