@@ -11,10 +11,34 @@ the "stop at the first ignored gt once a real one matched" rule give identical m
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
 EPS = np.spacing(1)  # pycocotools divides by gt area + np.spacing(1)
+#: below this many (detection, ground truth) pairs a second thread costs more than it saves
+SPLIT_MIN_PAIRS = 200_000
+
+
+def run_split(kernel, gt_start: np.ndarray, dt_start: np.ndarray, *args) -> None:
+    """``kernel(gt_start, dt_start, *args)`` over all images, as two halves on two threads.
+
+    The kernels are compiled with ``nogil`` and treat each image on its own, writing only its
+    rows of the outputs, so the halves run truly in parallel and give the same bytes as one
+    call. Images are split where the running count of (detection, ground truth) pairs, the
+    OKS work, reaches half. ``gt_start[a:b + 1]`` is images a..b-1 (rows stay absolute).
+    """
+    ng, nd = np.diff(gt_start), np.diff(dt_start)
+    cost = np.cumsum(ng * nd + nd)
+    if cost.shape[0] < 2 or cost[-1] < SPLIT_MIN_PAIRS:
+        kernel(gt_start, dt_start, *args)
+        return
+    mid = int(np.searchsorted(cost, cost[-1] / 2)) + 1
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(kernel, gt_start[mid:], dt_start[mid:], *args)
+        kernel(gt_start[: mid + 1], dt_start[: mid + 1], *args)
+        later.result()
 
 
 @njit(cache=True, nogil=True)
@@ -54,7 +78,7 @@ def _oks_image(g0, g1, d0, d1, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, dt_x, 
 @njit(cache=True, nogil=True)
 def match_images(
     gt_start, dt_start, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, gt_crowd, gt_ignore, gt_candidate,
-    dt_x, dt_y, vars_, thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
+    dt_x, dt_y, vars_, thrs, dt_match, dt_ig, gt_match, best_gt, best_oks, cand_off, cand_n, cand, cand_oks,
 ):  # fmt: skip
     """Match every image, bucket and threshold; fill the (pre-set to -1/False) outputs.
 
@@ -63,47 +87,96 @@ def match_images(
     dt_ig (B, T, D): the detection matched an ignored ground truth (crowd or out of bucket).
     best_gt / best_oks (D,): highest-OKS candidate ground truth of the same image, used to
     attribute unmatched detections to a density class.
+    cand_off (D,): where detection d's candidate slots start in cand / cand_oks (it has as many
+    as its image has gts); cand_n (D,) is filled with its count of gts with OKS >= the lowest
+    threshold, cand (image-local gt index) and cand_oks with them, in gt order, so that other
+    buckets can be matched later without the OKS (``rematch_buckets``). Empty cand: not kept.
     """
     n_img = gt_start.shape[0] - 1
-    for im in range(n_img):  # prange measured no faster on 2 shared cores; serial stays simple
+    for im in range(n_img):
         _match_image(
             gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1], gt_x, gt_y, gt_v, gt_k1,
             gt_bbox, gt_area, gt_crowd, gt_ignore, gt_candidate, dt_x, dt_y, vars_, thrs, dt_match,
-            dt_ig, gt_match, best_gt, best_oks,
+            dt_ig, gt_match, best_gt, best_oks, cand_off, cand_n, cand, cand_oks,
         )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
 def _match_image(
     g0, g1, d0, d1, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, gt_crowd, gt_ignore, gt_candidate,
-    dt_x, dt_y, vars_, thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
+    dt_x, dt_y, vars_, thrs, dt_match, dt_ig, gt_match, best_gt, best_oks, cand_off, cand_n, cand, cand_oks,
 ):  # fmt: skip
     ng = g1 - g0
     nd = d1 - d0
     if ng == 0 or nd == 0:
         return  # computeOks returns [] and no detection can match
-    B = gt_ignore.shape[0]
-    T = thrs.shape[0]
     oks = np.empty((nd, ng))
     _oks_image(g0, g1, d0, d1, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, dt_x, dt_y, vars_, oks)
-    # per detection, the gts it could match at the lowest threshold (CSR lists): a gt with
-    # OKS below the threshold is skipped by every branch of COCO's loop (see _greedy)
-    cand_start = np.empty(nd + 1, dtype=np.int64)
-    cand = np.empty(nd * ng, dtype=np.int64)
-    thr_min = min(thrs.min(), 1 - 1e-10)
-    n = 0
     for i in range(nd):
-        cand_start[i] = n
         for j in range(ng):
             if gt_candidate[g0 + j] and (best_gt[d0 + i] < 0 or oks[i, j] > best_oks[d0 + i]):
                 best_gt[d0 + i] = g0 + j
                 best_oks[d0 + i] = oks[i, j]
+    if cand.shape[0] > 0:  # kept for later rematches: the image's rows of the global lists
+        _candidates(oks, d0, cand_off, cand_n, cand, cand_oks, thrs)
+        _match_buckets_image(g0, g1, d0, d1, 0, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore,
+                             thrs, dt_match, dt_ig, gt_match)  # fmt: skip
+    else:
+        off, n, c, co = _local_lists(nd, ng)
+        _candidates(oks, 0, off, n, c, co, thrs)
+        _match_buckets_image(g0, g1, d0, d1, d0, off, n, c, co, gt_crowd, gt_ignore, thrs, dt_match,
+                             dt_ig, gt_match)  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _local_lists(nd, ng):
+    """Candidate lists for one image only: detection i's slots start at i * ng."""
+    return (np.arange(nd) * ng, np.zeros(nd, dtype=np.int64), np.empty(nd * ng, dtype=np.int32),
+            np.empty(nd * ng))  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _candidates(oks, base, cand_off, cand_n, cand, cand_oks, thrs):
+    """Per detection, the gts it could match at the lowest threshold (in gt order): a gt with
+    OKS below the threshold is skipped by every branch of COCO's loop (see _greedy)."""
+    thr_min = min(thrs.min(), 1 - 1e-10)
+    nd, ng = oks.shape
+    for i in range(nd):
+        at = cand_off[base + i]
+        n = 0
+        for j in range(ng):
             if oks[i, j] >= thr_min:
-                cand[n] = j
+                cand[at + n] = j
+                cand_oks[at + n] = oks[i, j]
                 n += 1
-    cand_start[nd] = n
-    if n == 0:
+        cand_n[base + i] = n
+
+
+@njit(cache=True, nogil=True)
+def _match_buckets_image(
+    g0, g1, d0, d1, base, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore, thrs, dt_match, dt_ig,
+    gt_match,
+):  # fmt: skip
+    """COCO's greedy matching of one image for every bucket and threshold, from the candidate
+    lists (detection d's at cand_off[d - base], cand_n[d - base] of them). gt_match is filled
+    when it has columns (an empty one: not wanted)."""
+    ng, nd = g1 - g0, d1 - d0
+    B, T = gt_ignore.shape[0], thrs.shape[0]
+    act = np.empty(nd, dtype=np.int64)  # detections with a candidate, in score order
+    act_best = np.empty(nd)  # their highest candidate OKS
+    n_act = 0
+    for i in range(nd):
+        at, n = cand_off[d0 + i - base], cand_n[d0 + i - base]
+        if n > 0:
+            top = -1.0
+            for c in range(at, at + n):
+                top = max(top, cand_oks[c])
+            act[n_act] = i
+            act_best[n_act] = top
+            n_act += 1
+    if n_act == 0:
         return
+    fill_gt = gt_match.shape[2] > 0
     taken = np.zeros(ng, dtype=np.bool_)
     for b in range(B):
         # a bucket ignoring exactly the same gts of this image as an earlier one matches the same
@@ -121,45 +194,63 @@ def _match_image(
             for t in range(T):
                 dt_match[b, t, d0:d1] = dt_match[same, t, d0:d1]
                 dt_ig[b, t, d0:d1] = dt_ig[same, t, d0:d1]
-                gt_match[b, t, g0:g1] = gt_match[same, t, g0:g1]
+                if fill_gt:
+                    gt_match[b, t, g0:g1] = gt_match[same, t, g0:g1]
             continue
         for t in range(T):
             thr = min(thrs[t], 1 - 1e-10)
             taken[:] = False
-            for i in range(nd):
-                m = _greedy(i, thr, cand, cand_start, oks, taken, gt_crowd, gt_ignore, b, g0)
+            for a in range(n_act):
+                if act_best[a] < thr:
+                    continue  # every candidate below the threshold: COCO's loop finds none
+                i = act[a]
+                at = cand_off[d0 + i - base]
+                m = _greedy(
+                    at, at + cand_n[d0 + i - base], thr, cand, cand_oks, taken, gt_crowd, gt_ignore, b, g0
+                )
                 if m == -1:
                     continue
                 dt_ig[b, t, d0 + i] = gt_ignore[b, g0 + m]
                 dt_match[b, t, d0 + i] = g0 + m
-                gt_match[b, t, g0 + m] = d0 + i
+                if fill_gt:
+                    gt_match[b, t, g0 + m] = d0 + i
                 taken[m] = True
 
 
+@njit(cache=True, nogil=True)
+def rematch_buckets(
+    gt_start, dt_start, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore, thrs, dt_match, dt_ig,
+):  # fmt: skip
+    """``match_images`` for other buckets, from the candidate lists it kept (no OKS again)."""
+    no_gt = np.empty((0, 0, 0), dtype=np.int32)
+    for im in range(gt_start.shape[0] - 1):
+        g0, g1, d0, d1 = gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1]
+        if g1 > g0 and d1 > d0:
+            _match_buckets_image(g0, g1, d0, d1, 0, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore,
+                                 thrs, dt_match, dt_ig, no_gt)  # fmt: skip
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _greedy(i, thr, cand, cand_start, oks, taken, gt_crowd, gt_ignore, b, g0):
-    """COCO's inner loop for detection i over gts sorted ignored-last, on the candidates only.
+def _greedy(c0, c1, thr, cand, cand_oks, taken, gt_crowd, gt_ignore, b, g0):
+    """COCO's inner loop for one detection over gts sorted ignored-last, on its candidates
+    ``c0:c1`` only (image-local gt index ``cand[c]`` with OKS ``cand_oks[c]``, in gt order).
 
     pycocotools scans gts in ignored-last order: skip a taken non-crowd gt; stop at the first
     ignored gt once a non-ignored one matched; skip a gt whose OKS is below the best so far
     (``iou``, starting at the threshold); else take it (a later equal OKS wins). Gts below the
-    threshold never change ``m``, and the stop only ends the scan of ignored gts, so scanning the
-    candidates in two passes (non-ignored, then ignored if none matched) gives the same ``m``.
+    threshold never change ``m``, and the stop only ends the scan of ignored gts, so the result
+    is the best non-ignored candidate if there is one, else the best ignored one (each the last
+    of equals in file order): one pass over the candidates tracks both.
     """
-    iou = thr
-    m = -1
-    for c in range(cand_start[i], cand_start[i + 1]):
+    m1, m2, iou1, iou2 = -1, -1, thr, thr
+    for c in range(c0, c1):
         j = cand[c]
-        if gt_ignore[b, g0 + j] or (taken[j] and not gt_crowd[g0 + j]) or oks[i, j] < iou:
+        if taken[j] and not gt_crowd[g0 + j]:
             continue
-        iou = oks[i, j]
-        m = j
-    if m > -1:
-        return m
-    for c in range(cand_start[i], cand_start[i + 1]):
-        j = cand[c]
-        if not gt_ignore[b, g0 + j] or (taken[j] and not gt_crowd[g0 + j]) or oks[i, j] < iou:
-            continue
-        iou = oks[i, j]
-        m = j
-    return m
+        o = cand_oks[c]
+        if gt_ignore[b, g0 + j]:
+            if o >= iou2:
+                iou2, m2 = o, j
+        elif o >= iou1:
+            iou1, m1 = o, j
+    return m1 if m1 > -1 else m2

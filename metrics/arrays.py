@@ -8,9 +8,13 @@ files, so loaders keep file order and the engine sorts stably.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 
 def _f64(a) -> np.ndarray:
@@ -196,6 +200,46 @@ def loads_json(raw: bytes) -> object:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@njit(cache=True, nogil=True)
+def _has_bool_literal(b: np.ndarray) -> bool:
+    """Whether the bytes hold ``true`` or ``false`` anywhere (inside strings too: a false alarm
+    only sends the loader down its type-checking path)."""
+    n = b.shape[0]
+    for i in range(n - 3):
+        c = b[i]
+        if c == 116 and b[i + 1] == 114 and b[i + 2] == 117 and b[i + 3] == 101:  # true
+            return True
+        if c == 102 and i + 4 < n and b[i + 1] == 97 and b[i + 2] == 108 and b[i + 3] == 115:  # fals
+            return True
+    return False
+
+
+def parse_json(raw: bytes, with_sha256: bool = False) -> tuple[object, bool, str | None]:
+    """(:func:`loads_json` of ``raw``, whether ``raw`` may hold a boolean, its sha256 or None).
+
+    orjson builds numbers without telling a boolean from 1/0 once they meet numpy, so loaders
+    need to know whether the file has ``true``/``false`` at all (almost never in numeric
+    files); the scan and the hash release the GIL, so a second thread does them while the
+    parse runs (the thread signals once it is about to enter them, so the parse, which holds
+    the GIL throughout, does not keep it waiting).
+    """
+    started = threading.Event()
+
+    def scan() -> tuple[bool, str | None]:
+        started.set()
+        digest = hashlib.sha256(raw).hexdigest() if with_sha256 else None
+        return bool(_has_bool_literal(np.frombuffer(raw, dtype=np.uint8))), digest
+
+    with ThreadPoolExecutor(1) as pool:
+        fut = pool.submit(scan)
+        started.wait()
+        try:
+            obj = loads_json(raw)
+        finally:
+            bools, digest = fut.result()
+    return obj, bools, digest
 
 
 def ground_truth_from_coco(dataset: dict, num_joints: int | None = None) -> GroundTruth:

@@ -25,6 +25,8 @@ from smallpose.metrics.arrays import Detections, GroundTruth
 from smallpose.metrics.params import Params, in_range
 
 EPS = np.spacing(1)
+#: most candidate slots (one per detection x gt of its image) kept for rematching (12 bytes each)
+CAND_MAX = 8_000_000
 
 
 # ---- OKS --------------------------------------------------------------------------------------
@@ -100,6 +102,12 @@ class MatchResult:
     num_dropped_detections: int  # detections on images outside the evaluated set
     num_cut_detections: int  # detections beyond maxDets in their image
     images_over_max_dets: int  # images with more non-ignored gts than maxDets
+    # each detection's candidate gts (OKS >= the lowest threshold), for rematching other buckets
+    # without the OKS (_kernel.rematch_buckets); None where too many pairs to keep (CAND_MAX)
+    cand_off: np.ndarray | None = None  # (D,) first slot of detection d
+    cand_n: np.ndarray | None = None  # (D,) its number of candidates
+    cand: np.ndarray | None = None  # (S,) int32 image-local gt index
+    cand_oks: np.ndarray | None = None  # (S,) their OKS
 
     @property
     def num_images(self) -> int:
@@ -192,10 +200,17 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
     gt_match = np.full((B, T, G), -1, dtype=np.int32)
     best_gt = np.full(D, -1, dtype=np.int64)
     best_oks = np.zeros(D)
-    _kernel.match_images(
-        gt_start, dt_start, gx, gy, gv, k1, np.ascontiguousarray(gt.bbox[gt_rows]),
+    slots = np.diff(gt_start)[dt_image]  # a detection can have any gt of its image as candidate
+    keep_cand = int(slots.sum()) <= CAND_MAX
+    cand_off = np.concatenate([[0], np.cumsum(slots)[:-1]]).astype(np.int64) if D else np.zeros(0, np.int64)
+    cand_n = np.zeros(D, dtype=np.int64)
+    n_slots = int(slots.sum()) if keep_cand else 0
+    cand, cand_oks = np.empty(n_slots, dtype=np.int32), np.empty(n_slots)
+    _kernel.run_split(
+        _kernel.match_images, gt_start, dt_start, gx, gy, gv, k1, np.ascontiguousarray(gt.bbox[gt_rows]),
         np.ascontiguousarray(gt.area[gt_rows]), crowd, gt_ignore, ~base_ignore & np.isfinite(kd),
         dx, dy, (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig, gt_match, best_gt, best_oks,
+        cand_off, cand_n, cand, cand_oks,
     )  # fmt: skip
 
     # unmatched detections outside the bucket are ignored (COCO: by the detection's own area)
@@ -218,6 +233,7 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
         score_order=np.argsort(-score, kind="stable"),
         num_dropped_detections=int(dt.image_ids.shape[0] - d_valid.shape[0]),
         num_cut_detections=int((~keep).sum()), images_over_max_dets=int((n_real > max_det).sum()),
+        **({"cand_off": cand_off, "cand_n": cand_n, "cand": cand, "cand_oks": cand_oks} if keep_cand else {}),
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ store's fingerprint is its manifest's (a hash of the table bytes); a json's is i
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
 import math
 import os
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from smallpose.metrics.arrays import GroundTruth, loads_json
+from smallpose.metrics.arrays import GroundTruth, parse_json
 
 from smallpose.errors import InputError, SmallPoseError
 from smallpose.store import open_store
@@ -84,9 +84,9 @@ def keypoint_density(bbox_area: np.ndarray, n_annotated: np.ndarray, K: int) -> 
 def _from_coco_json(path: Path) -> LoadedGroundTruth:
     name = str(path)
     raw = path.read_bytes()
-    fingerprint = hashlib.sha256(raw).hexdigest()  # = sha256_file(path), without a second read
     try:
-        data = loads_json(raw)
+        # fingerprint = sha256_file(path), from the bytes already read, hashed during the parse
+        data, may_hold_bools, fingerprint = parse_json(raw, with_sha256=True)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(name, None, None, f"not valid JSON: {e}") from None
     del raw
@@ -99,10 +99,10 @@ def _from_coco_json(path: Path) -> LoadedGroundTruth:
     K = len(cat["keypoints"])
     images = data.get("images", [])
     anns = [a for a in data["annotations"] if isinstance(a, dict) and a.get("category_id") == cat["id"]]
-    img_ids = [im["id"] for im in images if isinstance(im, dict) and "id" in im]
+    img_ids = _image_ids(images, name)
     del data, images  # the parsed file is by far the largest object: keep only what is used
     try:
-        cols = _columns_fast(anns, K) if anns else None
+        cols = _columns_fast(anns, K, may_hold_bools) if anns else None
     except OverflowError:  # an integer beyond int64 / float range: the per-record path decides
         cols = None
     if cols is None:
@@ -133,6 +133,7 @@ def _from_coco_json(path: Path) -> LoadedGroundTruth:
 
 
 _MISSING = object()
+_I64 = (-(2**63), 2**63)
 
 
 def _all_int(values: list) -> bool:
@@ -151,30 +152,37 @@ def _numbers_or(values: list, default: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _stack(rows: list, width: int) -> np.ndarray | None:
-    """Rows of ``width`` numbers each as (n, width) float64, as ``np.asarray(row).reshape(width)``
-    would read each one; None when the rows are not all alike (the per-record path then decides)."""
+def _stack(rows: list, width: int, check_types: bool) -> np.ndarray | None:
+    """Rows of ``width`` numbers each as (n, width) float64; None when any row is not a list of
+    ``width`` int/float values (a string, null, boolean, nesting or count off: the per-record
+    path then names it). Built without a dtype so that a string or null shows as a non-numeric
+    array instead of being converted; booleans would be read as 0/1, so where the file holds a
+    ``true``/``false`` literal (``check_types``) every value's type is checked as well."""
     try:
-        arr = np.asarray(rows, dtype=np.float64)
+        arr = np.asarray(rows)
     except (ValueError, TypeError, OverflowError):
         return None
-    if arr.ndim < 2 or arr.shape[0] != len(rows) or int(np.prod(arr.shape[1:])) != width:
+    if arr.dtype.kind not in "iuf" or arr.shape != (len(rows), width):
         return None
-    return arr.reshape(len(rows), width)
+    if check_types and not {type(v) for v in itertools.chain.from_iterable(rows)} <= {int, float}:
+        return None
+    return arr.astype(np.float64, copy=False)
 
 
-def _columns_fast(anns: list[dict], K: int) -> dict | None:
+def _columns_fast(anns: list[dict], K: int, check_types: bool = True) -> dict | None:
     """All columns at once, column by column (no per-record numpy calls). Returns None whenever
     a record is unusual in any way (missing key, other types, ragged lists), so that
-    :func:`_columns_per_record` decides exactly as before, messages included."""
+    :func:`_columns_per_record` decides and words the error."""
     G = len(anns)
     try:
-        kp = _stack([a["keypoints"] for a in anns], 3 * K)
-        bbox = _stack([a["bbox"] for a in anns], 4)
+        kp = _stack([a["keypoints"] for a in anns], 3 * K, check_types)
+        bbox = _stack([a["bbox"] for a in anns], 4, check_types)
         image_ids = [a["image_id"] for a in anns]
     except KeyError:
         return None
     if kp is None or bbox is None or not _all_int(image_ids):
+        return None
+    if not (np.isfinite(kp).all() and np.isfinite(bbox).all()):
         return None
     kp = kp.reshape(G, K, 3)
     wh = bbox[:, 2] * bbox[:, 3]
@@ -188,17 +196,21 @@ def _columns_fast(anns: list[dict], K: int) -> dict | None:
     ids = [a.get("id", _MISSING) for a in anns]
     if area is None or bbox_area is None or not all(type(v) is int or type(v) is bool for v in crowd):
         return None
+    if not (np.isfinite(area).all() and np.isfinite(bbox_area).all()):
+        return None
     if not all(type(v) is int or v is _MISSING for v in ids):
         return None
     heads = [a.get("head_box", a.get("bbox_head")) for a in anns]
     head_box = np.full((G, 4), np.nan)
     have = [i for i, h in enumerate(heads) if h]
     if have:
-        hb = _stack([heads[i] for i in have], 4)
+        hb = _stack([heads[i] for i in have], 4, check_types)
         if hb is None:
             return None
         head_box[have] = hb
     kd = [a.get("kd") for a in anns]
+    if not all(v is None or type(v) is float or type(v) is int for v in kd):
+        return None
     return {
         "image_ids": np.array(image_ids, dtype=np.int64),
         "keypoints": kp,
@@ -211,47 +223,114 @@ def _columns_fast(anns: list[dict], K: int) -> dict | None:
         "bbox_area": bbox_area,
         "kd_given": np.full(G, np.nan)
         if all(v is None for v in kd)
-        else np.array([_float_or_nan(v) for v in kd], dtype=np.float64),
+        else np.array([np.nan if v is None else v for v in kd], dtype=np.float64),
         "head_box": head_box,
         "instance_ids": np.array([i + 1 if v is _MISSING else v for i, v in enumerate(ids)], np.int64),
     }
 
 
 def _columns_per_record(anns: list[dict], K: int, name: str) -> dict:
-    """Record by record, with a message naming the first bad record (the reference path)."""
+    """Record by record, with a one-line message naming the first bad record and field."""
     rows = []
     for i, a in enumerate(anns):
-        try:
-            kp = np.asarray(a["keypoints"], dtype=np.float64).reshape(K, 3)
-            bbox = np.asarray(a["bbox"], dtype=np.float64).reshape(4)
-            image_id = int(a["image_id"])
-        except (KeyError, ValueError, TypeError) as e:
-            fld = e.args[0] if isinstance(e, KeyError) else "keypoints/bbox/image_id"
-            raise InputError(name, a.get("id", i), fld, f"bad or missing value ({e})") from None
-        nk = int(a["num_keypoints"]) if "num_keypoints" in a else int((kp[:, 2] > 0).sum())
+        rec = f"annotations[{i}]" + (f" (id {a['id']})" if type(a.get("id")) is int else "")
+        r = _Record(name, rec, a)
+        kp = r.numbers("keypoints", 3 * K).reshape(K, 3)
+        bbox = r.numbers("bbox", 4)
+        image_id = r.integer("image_id")
+        nk = r.integer("num_keypoints", int((kp[:, 2] > 0).sum()))
         # pycocotools reads 'area' as given (segmentation area for COCO); w*h where absent
-        area = float(a["area"]) if "area" in a else float(bbox[2] * bbox[3])
-        head = a.get("head_box", a.get("bbox_head"))
-        head = np.asarray(head, dtype=np.float64).reshape(4) if head else np.full(4, np.nan)
-        rows.append((image_id, kp, bbox, area, bool(a.get("iscrowd", 0)), nk, head, a.get("id", i + 1), a))
+        area = r.number("area", float(bbox[2] * bbox[3]))
+        bbox_area = r.number("bbox_area", float(bbox[2] * bbox[3]))
+        crowd = a.get("iscrowd", 0)
+        if type(crowd) is not bool and type(crowd) is not int:
+            raise InputError(name, rec, "iscrowd", f"expected 0 or 1, got {_kind(crowd)}")
+        head_field = "head_box" if "head_box" in a else "bbox_head"
+        head = r.numbers(head_field, 4) if a.get(head_field) else np.full(4, np.nan)
+        kd = r.number("kd", math.nan) if a.get("kd") is not None else math.nan
+        rows.append((image_id, kp, bbox, area, bool(crowd), nk, head, r.integer("id", i + 1), bbox_area, kd))
     G = len(rows)
     return {
         "image_ids": np.array([r[0] for r in rows], dtype=np.int64),
         "keypoints": np.stack([r[1] for r in rows]) if G else np.zeros((0, K, 3)),
         "bbox": np.stack([r[2] for r in rows]) if G else np.zeros((0, 4)),
-        "area": np.array([r[3] for r in rows]),
+        "area": np.array([r[3] for r in rows], dtype=np.float64),
         "iscrowd": np.array([r[4] for r in rows], dtype=bool),
         "num_keypoints": np.array([r[5] for r in rows], dtype=np.int64),
-        "bbox_area": np.array([float(r[8].get("bbox_area", r[2][2] * r[2][3])) for r in rows]),
-        "kd_given": np.array([_float_or_nan(r[8].get("kd")) for r in rows]),
+        "bbox_area": np.array([r[8] for r in rows], dtype=np.float64),
+        "kd_given": np.array([r[9] for r in rows], dtype=np.float64),
         "head_box": np.stack([r[6] for r in rows]) if G else np.zeros((0, 4)),
-        "instance_ids": np.array([int(r[7]) for r in rows], dtype=np.int64),
+        "instance_ids": np.array([r[7] for r in rows], dtype=np.int64),
     }
 
 
-def _float_or_nan(v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return f
+def _image_ids(images: list, name: str) -> list[int]:
+    """The evaluated image ids, each checked to be an integer that fits in 64 bits."""
+    ids = [im["id"] for im in images if isinstance(im, dict) and "id" in im]
+    if all(type(v) is int and _I64[0] <= v < _I64[1] for v in ids):
+        return ids
+    pos = [i for i, im in enumerate(images) if isinstance(im, dict) and "id" in im]
+    return [_Record(name, f"images[{i}]", images[i]).integer("id") for i in pos]
+
+
+class _Record:
+    """Typed reads of one record's fields, each failure an InputError naming record and field."""
+
+    def __init__(self, file: str, rec: str, data: dict):
+        self.file, self.rec, self.data = file, rec, data
+
+    def _get(self, key: str, default):
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            raise InputError(self.file, self.rec, key, "missing")
+        return default
+
+    def integer(self, key: str, default=_MISSING) -> int:
+        v = self._get(key, default)
+        if type(v) is float and v.is_integer():
+            v = int(v)  # 3.0 names the same image as 3 (pycocotools compares them equal)
+        if type(v) is not int:
+            raise InputError(self.file, self.rec, key, f"expected an integer, got {_kind(v)}")
+        if not _I64[0] <= v < _I64[1]:
+            raise InputError(self.file, self.rec, key, f"integer {v} does not fit in 64 bits")
+        return v
+
+    def number(self, key: str, default=_MISSING) -> float:
+        v = self._get(key, default)
+        if type(v) is not float and type(v) is not int:
+            raise InputError(self.file, self.rec, key, f"expected a number, got {_kind(v)}")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            raise InputError(self.file, self.rec, key, f"not a finite number ({v})")
+        return f
+
+    def numbers(self, key: str, n: int) -> np.ndarray:
+        v = self._get(key, _MISSING)
+        flat = v
+        if type(v) is list and v and all(type(x) is list for x in v):
+            flat = [x for row in v for x in row]  # [[x, y, v], ...] reads as the flat list
+        if type(flat) is not list or len(flat) != n:
+            got = f"{len(flat)} values" if type(flat) is list else _kind(v)
+            raise InputError(self.file, self.rec, key, f"expected a list of {n} numbers, got {got}")
+        for j, x in enumerate(flat):
+            if type(x) is not float and type(x) is not int:
+                raise InputError(self.file, self.rec, f"{key}[{j}]", f"expected a number, got {_kind(x)}")
+        try:
+            out = np.asarray(flat, dtype=np.float64)
+        except OverflowError:
+            out = np.full(n, np.inf)
+        if not np.isfinite(out).all():
+            j = int(np.flatnonzero(~np.isfinite(out))[0])
+            raise InputError(self.file, self.rec, f"{key}[{j}]", f"not a finite number ({flat[j]})")
+        return out
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "null"
+    names = {bool: "a boolean", str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(v), repr(v))

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 from numba import njit
-from smallpose.metrics._kernel import _oks_image
+from smallpose.metrics._kernel import _greedy, rematch_buckets, run_split
 from smallpose.metrics.arrays import Detections, GroundTruth
 from smallpose.metrics.cocoeval import MatchResult, _channel, _keypoint_columns, match, summarize
 from smallpose.metrics.params import SMALL_MAX, Bucket, Params, in_range
@@ -45,7 +45,8 @@ def kd_curve(
     """
     bins = kd_buckets(n_bins)
     p = params.with_buckets([params.buckets[params.bucket_index("all")], *bins])
-    res = match(gt, dt, p) if result is None else _rematch(gt, dt, p, result)
+    # without kept candidate lists (a huge case) the rematch would need the OKS again: match anew
+    res = match(gt, dt, p) if result is None or result.cand is None else _rematch(gt, dt, p, result)
     acc = accumulate_fast(res)
     stats = summarize(acc["precision"], acc["recall"], p)
     rows = []
@@ -115,9 +116,11 @@ def _rematch(gt: GroundTruth, dt: Detections, p: Params, result: MatchResult) ->
     maxDets but other buckets: same steps as ``match`` for the bucket-dependent parts only."""
     g_rows, d_rows = result.gt_rows, result.dt_rows
     gcols = _keypoint_columns(gt.keypoints, p, "ground truths")
-    gx, gy, gv = (_channel(gt.keypoints, g_rows, gcols, c) for c in range(3))
-    k1 = (gv > 0).sum(axis=1).astype(np.int64)
-    num_kp = k1 if p.recount_keypoints else gt.num_keypoints[g_rows]
+    num_kp = (
+        (_channel(gt.keypoints, g_rows, gcols, 2) > 0).sum(axis=1)
+        if p.recount_keypoints
+        else gt.num_keypoints[g_rows]
+    )
     crowd = gt.iscrowd[g_rows]
     base_ignore = crowd | (num_kp == 0)
     kd = gt.kd[g_rows]
@@ -129,17 +132,16 @@ def _rematch(gt: GroundTruth, dt: Detections, p: Params, result: MatchResult) ->
             inside &= in_range(kd, bucket.kd_rng, bucket.kd_closed)
         gt_ignore[b] = base_ignore | ~inside
     dcols = _keypoint_columns(dt.keypoints, p, "detections")
-    dx, dy = (_channel(dt.keypoints, d_rows, dcols, c) for c in range(2))
     if dcols is not None and dcols.shape[0] > 1:
+        dx, dy = (_channel(dt.keypoints, d_rows, dcols, c) for c in range(2))
         dt_area = (dx.max(axis=1) - dx.min(axis=1)) * (dy.max(axis=1) - dy.min(axis=1))
     else:
         dt_area = dt.area[d_rows]
     dt_match = np.full((B, T, D), -1, dtype=np.int32)
     dt_ig = np.zeros((B, T, D), dtype=bool)
-    _match_buckets(
-        result.gt_start, result.dt_start, gx, gy, gv, k1, np.ascontiguousarray(gt.bbox[g_rows]),
-        np.ascontiguousarray(gt.area[g_rows]), crowd, gt_ignore, dx, dy, (p.sigmas * 2) ** 2, p.iou_thrs,
-        dt_match, dt_ig,
+    run_split(
+        rematch_buckets, result.gt_start, result.dt_start, result.cand_off, result.cand_n, result.cand,
+        result.cand_oks, crowd, gt_ignore, p.iou_thrs, dt_match, dt_ig,
     )  # fmt: skip
     unmatched = dt_match < 0
     best_gt = result.dt_best_gt  # depends on OKS and the annotated gts only, not on buckets
@@ -187,10 +189,10 @@ def per_keypoint_ap(
     T, D = len(params.iou_thrs), len(d_rows)
     dt_match = np.full((K, T, D), -1, dtype=np.int32)
     dt_ig = np.zeros((K, T, D), dtype=bool)
-    _match_per_keypoint(
-        result.gt_start, result.dt_start, gx, gy, gv, np.ascontiguousarray(gt.bbox[g_rows]),
-        np.ascontiguousarray(gt.area[g_rows]), crowd, gt_ignore, dx, dy,
-        (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig,
+    run_split(
+        _match_per_keypoint, result.gt_start, result.dt_start, gx, gy, gv,
+        np.ascontiguousarray(gt.bbox[g_rows]), np.ascontiguousarray(gt.area[g_rows]), crowd, gt_ignore,
+        dx, dy, (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig,
     )  # fmt: skip
     counts = in_range(dt.area[d_rows], base.area_rng, base.area_closed)
     dt_ig |= (dt_match < 0) & ~counts[None, None, :]
@@ -234,12 +236,13 @@ def _match_per_keypoint(
         ng, nd = g1 - g0, d1 - d0
         if ng == 0 or nd == 0:
             continue
-        ok = np.empty((nd, ng))
+        cand_oks = np.empty(nd * ng)
         cand_start = np.empty(nd + 1, dtype=np.int64)
         cand = np.empty(nd * ng, dtype=np.int64)
         taken = np.zeros(ng, dtype=np.bool_)
         act = np.empty(nd, dtype=np.int64)  # detections with a candidate, in score order
         act_best = np.empty(nd)
+        near = _near_pairs(g0, ng, d0, nd, gt_x, gt_y, gt_v, gt_bbox, gt_area, dt_x, dt_y, far.max(), eps)
         for k in range(K):
             n = 0
             n_act = 0
@@ -248,6 +251,8 @@ def _match_per_keypoint(
                 best = -1.0
                 px, py = dt_x[k, d0 + i], dt_y[k, d0 + i]
                 for j in range(ng):
+                    if not near[i, j]:
+                        continue  # every point of the pair fails the screen below
                     g = g0 + j
                     if gt_v[k, g] > 0:
                         ddx = px - gt_x[k, g]
@@ -265,7 +270,7 @@ def _match_per_keypoint(
                     e = d2 / vars_[k] / (gt_area[g] + eps) / 2
                     o = np.exp(-e) if e < 746.0 else 0.0
                     if o >= thr_min:
-                        ok[i, j] = o
+                        cand_oks[n] = o
                         cand[n] = j
                         n += 1
                         best = max(best, o)
@@ -281,7 +286,8 @@ def _match_per_keypoint(
                     if act_best[a] < thr:
                         continue  # every candidate below the threshold: COCO's loop finds none
                     i = act[a]
-                    mm = _greedy_one_pass(i, thr, cand, cand_start, ok, taken, gt_crowd, gt_ignore, k, g0)
+                    c0, c1 = cand_start[i], cand_start[i + 1]
+                    mm = _greedy(c0, c1, thr, cand, cand_oks, taken, gt_crowd, gt_ignore, k, g0)
                     if mm == -1:
                         continue
                     dt_ig[k, t, d0 + i] = gt_ignore[k, g0 + mm]
@@ -289,89 +295,65 @@ def _match_per_keypoint(
                     taken[mm] = True
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _greedy_one_pass(i, thr, cand, cand_start, oks, taken, gt_crowd, gt_ignore, b, g0):
-    """``_kernel._greedy`` (COCO's scan over ignored-last gts) in one pass over the candidates:
-    the best non-ignored one, else the best ignored one; a taken non-crowd gt is skipped and
-    an equal OKS later in the scan wins. Same result, about three times faster."""
-    m1, m2, iou1, iou2 = -1, -1, thr, thr
-    for c in range(cand_start[i], cand_start[i + 1]):
-        j = cand[c]
-        if taken[j] and not gt_crowd[g0 + j]:
-            continue
-        o = oks[i, j]
-        if gt_ignore[b, g0 + j]:
-            if o >= iou2:
-                iou2, m2 = o, j
-        elif o >= iou1:
-            iou1, m1 = o, j
-    return m1 if m1 > -1 else m2
-
-
 @njit(cache=True, nogil=True)
-def _match_buckets(
-    gt_start, dt_start, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, gt_crowd, gt_ignore, dt_x, dt_y, vars_,
-    thrs, dt_match, dt_ig,
-):  # fmt: skip
-    """``_kernel.match_images`` for other buckets on an existing matching's rows: the same OKS
-    (``_kernel._oks_image``) and greedy rule, without the density attribution (reused)."""
-    B, T = gt_ignore.shape[0], thrs.shape[0]
-    thr_min = min(thrs.min(), 1 - 1e-10)
-    for im in range(gt_start.shape[0] - 1):
-        g0, g1, d0, d1 = gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1]
-        ng, nd = g1 - g0, d1 - d0
-        if ng == 0 or nd == 0:
-            continue
-        oks = np.empty((nd, ng))
-        _oks_image(g0, g1, d0, d1, gt_x, gt_y, gt_v, gt_k1, gt_bbox, gt_area, dt_x, dt_y, vars_, oks)
-        cand_start = np.empty(nd + 1, dtype=np.int64)
-        cand = np.empty(nd * ng, dtype=np.int64)
-        act = np.empty(nd, dtype=np.int64)
-        act_best = np.empty(nd)
-        n = 0
-        n_act = 0
+def _near_pairs(g0, ng, d0, nd, gt_x, gt_y, gt_v, gt_bbox, gt_area, dt_x, dt_y, far_max, eps):
+    """(nd, ng): False where no keypoint of the pair can pass ``_match_per_keypoint``'s screen.
+
+    Most pairs of a crowded image are people far apart. A point's distance to the ground truth
+    (its point, or its grown box when the point is not annotated) is at least the gap between
+    the detection's keypoint box and the ground truth's annotated-point box (or grown box), and
+    float subtraction, products and sums are monotonic, so ``gap^2 > far_max (area + eps)``
+    implies ``d2 > far[k] (area + eps)`` for every k as computed there: nothing is lost.
+    NaN points lie outside the boxes; they are never candidates anyway.
+    """
+    K = gt_x.shape[0]
+    dbox = np.empty((nd, 4))
+    for i in range(nd):
+        lo_x, hi_x, lo_y, hi_y = np.inf, -np.inf, np.inf, -np.inf
+        for k in range(K):
+            x, y = dt_x[k, d0 + i], dt_y[k, d0 + i]
+            if x < lo_x:
+                lo_x = x
+            if x > hi_x:
+                hi_x = x
+            if y < lo_y:
+                lo_y = y
+            if y > hi_y:
+                hi_y = y
+        dbox[i, 0], dbox[i, 1], dbox[i, 2], dbox[i, 3] = lo_x, hi_x, lo_y, hi_y
+    near = np.ones((nd, ng), dtype=np.bool_)
+    for j in range(ng):
+        g = g0 + j
+        r2 = far_max * (gt_area[g] + eps)
+        if not r2 > 0:
+            continue  # no safe bound (area not positive, NaN): keep every pair
+        lo_x, hi_x, lo_y, hi_y = np.inf, -np.inf, np.inf, -np.inf
+        n_vis = 0
+        for k in range(K):
+            if gt_v[k, g] > 0:
+                n_vis += 1
+                x, y = gt_x[k, g], gt_y[k, g]
+                if x < lo_x:
+                    lo_x = x
+                if x > hi_x:
+                    hi_x = x
+                if y < lo_y:
+                    lo_y = y
+                if y > hi_y:
+                    hi_y = y
+        x0 = gt_bbox[g, 0] - gt_bbox[g, 2]
+        x1 = gt_bbox[g, 0] + gt_bbox[g, 2] * 2
+        y0 = gt_bbox[g, 1] - gt_bbox[g, 3]
+        y1 = gt_bbox[g, 1] + gt_bbox[g, 3] * 2
         for i in range(nd):
-            cand_start[i] = n
-            best = -1.0
-            for j in range(ng):
-                if oks[i, j] >= thr_min:
-                    cand[n] = j
-                    n += 1
-                    best = max(best, oks[i, j])
-            if n > cand_start[i]:
-                act[n_act] = i
-                act_best[n_act] = best
-                n_act += 1
-        cand_start[nd] = n
-        if n == 0:
-            continue
-        taken = np.zeros(ng, dtype=np.bool_)
-        for b in range(B):
-            same = -1  # a bucket ignoring the same gts of this image as an earlier one matches alike
-            for b2 in range(b):
-                eq = True
-                for j in range(ng):
-                    if gt_ignore[b, g0 + j] != gt_ignore[b2, g0 + j]:
-                        eq = False
-                        break
-                if eq:
-                    same = b2
-                    break
-            if same >= 0:
-                for t in range(T):
-                    dt_match[b, t, d0:d1] = dt_match[same, t, d0:d1]
-                    dt_ig[b, t, d0:d1] = dt_ig[same, t, d0:d1]
-                continue
-            for t in range(T):
-                thr = min(thrs[t], 1 - 1e-10)
-                taken[:] = False
-                for a in range(n_act):
-                    if act_best[a] < thr:
-                        continue
-                    i = act[a]
-                    m = _greedy_one_pass(i, thr, cand, cand_start, oks, taken, gt_crowd, gt_ignore, b, g0)
-                    if m == -1:
-                        continue
-                    dt_ig[b, t, d0 + i] = gt_ignore[b, g0 + m]
-                    dt_match[b, t, d0 + i] = g0 + m
-                    taken[m] = True
+            lb = np.inf
+            if n_vis > 0:
+                gx = max(0.0, max(dbox[i, 0] - hi_x, lo_x - dbox[i, 1]))
+                gy = max(0.0, max(dbox[i, 2] - hi_y, lo_y - dbox[i, 3]))
+                lb = gx * gx + gy * gy
+            if n_vis < K:
+                ex = max(0.0, max(dbox[i, 0] - x1, x0 - dbox[i, 1]))
+                ey = max(0.0, max(dbox[i, 2] - y1, y0 - dbox[i, 3]))
+                lb = min(lb, ex * ex + ey * ey)
+            near[i, j] = not lb > r2
+    return near

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from smallpose.metrics.arrays import loads_json
+from smallpose.metrics.arrays import parse_json
 
 from smallpose.errors import InputError
 from smallpose.skeleton import COCO17_INDEX, NUM_KEYPOINTS
@@ -110,7 +110,7 @@ def load_submission(
     reading. Raises :class:`InputError` at the first bad record unless ``skip_invalid``.
     """
     if isinstance(source, list):
-        name, records, raw = "<submission>", source, None
+        name, records, may_hold_bools = "<submission>", source, True
     else:
         name = str(source)
         path = Path(source)
@@ -124,14 +124,13 @@ def load_submission(
             )  # fmt: skip
         raw = path.read_bytes()
         try:
-            records = loads_json(raw)
+            records, may_hold_bools, _ = parse_json(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise InputError(name, None, None, f"not valid JSON: {e}") from None
     if not isinstance(records, list):
         raise InputError(name, None, None, f"expected a JSON list of results, got a {type(records).__name__}")
     known = None if known_image_ids is None else np.unique(np.asarray(list(known_image_ids), dtype=np.int64))
-    may_hold_bools = raw is None or b"true" in raw or b"false" in raw
-    del raw  # the file's bytes are not needed once parsed (peak memory)
+    raw = None  # the file's bytes are not needed once parsed (peak memory)
     return _Validator(name, records, known, allowed_k, may_hold_bools).run(skip_invalid)
 
 
@@ -283,8 +282,13 @@ class _Validator:
             if key not in _KNOWN:
                 hint = difflib.get_close_matches(key, sorted(_KNOWN), n=1)
                 return key, "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-        if type(r["image_id"]) is not int:
-            return "image_id", f"expected an integer, got {_kind(r['image_id'])}"
+        v = r["image_id"]
+        if type(v) is float and v.is_integer() and not -(2**63) <= v < 2**63:
+            v = int(v)  # orjson reads an integer beyond 64 bits as a float
+        if type(v) is not int:
+            return "image_id", f"expected an integer, got {_kind(v)}"
+        if not -(2**63) <= v < 2**63:
+            return "image_id", f"integer {v} does not fit in 64 bits"
         if self.known is not None and not np.isin(r["image_id"], self.known):
             return "image_id", f"image {r['image_id']} is not in the ground truth"
         if type(r["category_id"]) is not int or r["category_id"] != 1:

@@ -18,6 +18,7 @@ import shutil
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ from smallpose.derive import (
     KD_CLASSES,
     crowd_index,
     density_index,
+    gather_keypoints,
     keypoint_density,
-    scan_keypoints,
     size_bucket_index,
 )
 from smallpose.errors import RejectLog, SmallPoseError
@@ -132,33 +133,38 @@ def build(config: BuildConfig, convert: Converter | None = None) -> BuildResult:
             tables.append(table)
             prog.update(1, f"read {spec.kind}: {len(table.images)} images, {len(table.instances)} instances")
         log = RejectLog(strict=config.strict)
-        with _gc_paused():
+        # the inputs' checksums (file reads and sha256, both outside the GIL) run beside
+        # combine and derive, which are numpy and Arrow
+        with _gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
+            entries = pool.submit(lambda: [_source_entry(s, t) for s, t in zip(config.sources, tables)])
             images, image_id, instances, info = _combine(config.sources, tables, log)
             prog.update(1, "deriving")
             cols, counts = _derive_and_select(config, images, image_id, instances)
-        del images, image_id, instances
-        prog.update(1, "writing")
-        rejects = [r.to_dict() for t in tables for r in t.rejects.items] + [r.to_dict() for r in log.items]
-        reject_counts = Counter(r["reason"] for r in rejects)
-        counts.update(info)
-        counts["rejects"] = dict(sorted(reject_counts.items()))
-        manifest = {
-            "build": config.to_dict(),
-            "sources": [_source_entry(s, t) for s, t in zip(config.sources, tables)],
-            "counts": counts,
-            "created": created_time(),
-            "tool": {"name": "smallpose", "version": __version__},
-        }
-        write_store(config.out, cols["images"], cols["instances"], manifest, rejects=rejects)
+            del images, image_id, instances
+            prog.update(1, "writing")
+            rejects = [r.to_dict() for t in tables for r in t.rejects.items] + [
+                r.to_dict() for r in log.items
+            ]
+            reject_counts = Counter(r["reason"] for r in rejects)
+            counts.update(info)
+            counts["rejects"] = dict(sorted(reject_counts.items()))
+            manifest = {
+                "build": config.to_dict(),
+                "sources": entries.result(),
+                "counts": counts,
+                "created": created_time(),
+                "tool": {"name": "smallpose", "version": __version__},
+            }
+            write_store(config.out, cols["images"], cols["instances"], manifest, rejects=rejects)
         prog.update(1, "done")
     return BuildResult(config.out, counts, reject_counts)
 
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector: combining and deriving allocate in bursts (Arrow and
-    pandas wrappers, key bytes) that would make it rescan every live object, and they
-    form no cycles worth collecting. Restored even on error."""
+    """Pause the cyclic collector from combining to writing: those phases allocate in
+    bursts (key bytes, Arrow and pandas wrappers) that would make it rescan every live
+    object, and they form no cycles worth collecting. Restored even on error."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -257,7 +263,7 @@ def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog)
     # 1. one image per (source, source_image_id), across every input of the build
     img_key = utf8_keys(key_array(img_src, img_sid))
     img_ids = stable_ids_utf8(img_key)
-    dup, first = _duplicates(img_ids, img_key)
+    dup, first, img_repeats = _duplicates(img_ids, img_key)
     for k in np.flatnonzero(dup):
         n, f = int(img_input[k]), int(img_input[first[k]])
         where = "earlier in this file" if n == f else f"already read from {path_of[f]}"
@@ -279,14 +285,20 @@ def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog)
         values = img_sid.slice(first_img, img_start[n + 1] - first_img).fill_null(_NA)
         pos = pc.index_in(sid.slice(lo, hi - lo), value_set=values).fill_null(-1).to_numpy()
         link[lo:hi] = np.where(pos >= 0, pos + first_img, -1)
-    # 3. instance records that cannot be measured
-    box = ins["box"]
-    bad_box = ~np.isfinite(box).all(axis=1) | (box[:, 2] <= 0) | (box[:, 3] <= 0)
-    # (one pass: also zeroes unannotated points, which are exactly (0, 0, 0) in a store)
-    bad_v, bad_xy, ins["num_keypoints"] = scan_keypoints(ins["keypoints"])
+    # 3. the store's row order, fixed now so the big keypoint array is written once, in place:
+    # images by image_id, instances by (image_id, instance_id); rejected rows go anywhere
     ins["key"] = utf8_keys(key_array(_SOURCE_NAMES.take(pa.array(ins["src"])), sid, ins["ann"]))
     ins["id"] = stable_ids_utf8(ins["key"])
-    bad_dup = _duplicates(ins["id"], ins["key"])[0]
+    img_order = np.argsort(img_ids, kind="stable")
+    perm = np.lexsort((ins["id"], np.where(link >= 0, img_ids[np.maximum(link, 0)], -1)))
+    dest = np.empty_like(perm)
+    dest[perm] = np.arange(len(perm))
+    keypoints, bad_v, bad_xy, ins["num_keypoints"] = gather_keypoints([t.keypoints for t in tables], dest)
+
+    # 4. instance records that cannot be measured (found, and rejected, in input order)
+    box = ins["box"]
+    bad_box = ~np.isfinite(box).all(axis=1) | (box[:, 2] <= 0) | (box[:, 3] <= 0)
+    bad_dup, _, ins_repeats = _duplicates(ins["id"], ins["key"])
     checks = (
         (link < 0, "source_image_id", "instance of an unknown or rejected image"),
         (bad_box, "bbox", "bbox is not finite with w > 0 and h > 0"),
@@ -301,13 +313,22 @@ def _combine(specs: list[SourceSpec], tables: list[SourceTable], log: RejectLog)
             log.reject(path_of[int(ins["input"][k])], _NA if ann is None else ann, fld, reason)
         drop |= mask
     info["instances_rejected_by_build"] = int(drop.sum())
-    ins["image"] = link
-    if drop.any():  # (fancy indexing copies: ~0.5 KB per instance, so only when needed)
-        keep, kept = ~drop, pa.array(~drop)
-        ins = {k: c.filter(kept) if isinstance(c, pa.Array) else c[keep] for k, c in ins.items()}
-    check_unique(img_ids, img_key, "image")
-    check_unique(ins["id"], ins["key"], "instance")
-    return images, img_ids, ins, info
+    if img_repeats:  # (no id repeats at all: nothing can collide)
+        check_unique(img_ids, img_key, "image")
+    if ins_repeats:
+        check_unique(ins["id"][~drop], ins["key"][~drop], "instance")
+
+    # 5. kept rows in store order; "rank" is an instance's position in the inputs
+    kept = ~drop[perm]
+    rows = perm[kept]
+    del ins["key"], ins["input"]
+    ins = {k: c.take(pa.array(rows)) if isinstance(c, pa.Array) else c[rows] for k, c in ins.items()}
+    ins["keypoints"] = keypoints if kept.all() else keypoints[kept]
+    ins["rank"] = rows
+    img_pos = np.empty_like(img_order)
+    img_pos[img_order] = np.arange(len(img_order))
+    ins["image"] = img_pos[link[rows]]
+    return images.iloc[img_order].reset_index(drop=True), img_ids[img_order], ins, info
 
 
 def _instance_columns(specs: list[SourceSpec], tables: list[SourceTable]) -> dict[str, Any]:
@@ -318,7 +339,6 @@ def _instance_columns(specs: list[SourceSpec], tables: list[SourceTable]) -> dic
 
     n_ins = [len(t.instances) for t in tables]
     inputs = np.repeat(np.arange(len(tables)), n_ins)
-    kp = [t.keypoints for t in tables]
     return {
         "input": inputs,
         "src": _source_codes(specs)[inputs],
@@ -330,7 +350,6 @@ def _instance_columns(specs: list[SourceSpec], tables: list[SourceTable]) -> dic
         "iscrowd": cat(lambda d: d["iscrowd"].to_numpy(bool)),
         "track": cat(lambda d: d["track_id"].astype("Int64").to_numpy(np.int64, na_value=0)),
         "track_null": cat(lambda d: d["track_id"].isna().to_numpy()),
-        "keypoints": np.concatenate(kp) if kp else np.zeros((0, NUM_KEYPOINTS, 3)),
     }
 
 
@@ -352,54 +371,51 @@ def _strings(columns: list[pd.Series]) -> pa.Array:
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())
 
 
-def _duplicates(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(is a repeat of an earlier row's key, that earlier row) per row.
+def _duplicates(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(is a repeat of an earlier row's key, that earlier row) per row, and whether any id
+    repeats at all.
 
     Equal keys hash to equal ids, so only rows whose id repeats (normally none) are
     compared key by key; a repeated id with different keys is left to check_unique.
     """
     dup, first = np.zeros(len(ids), dtype=bool), np.arange(len(ids))
     seen: dict[bytes, int] = {}
-    for k in np.flatnonzero(pd.Series(ids).duplicated(keep=False).to_numpy()):
+    repeats = np.flatnonzero(pd.Series(ids).duplicated(keep=False).to_numpy())
+    for k in repeats:
         first[k] = seen.setdefault(keys[k], k)
         dup[k] = first[k] != k
-    return dup, first
+    return dup, first, len(repeats) > 0
 
 
 # ---------------------------------------------------------------- derive, split, select, tables
 
 
 def _derive_and_select(config, images, image_id, ins):
-    box, kp, inst_image, n_kp, instance_id = (
-        ins["box"],
-        ins["keypoints"],
-        ins["image"],
-        ins["num_keypoints"],
-        ins["id"],
-    )
+    """Derived columns, splits and selection over rows already in store order."""
+    box, kp, inst_image, n_kp = ins["box"], ins["keypoints"], ins["image"], ins["num_keypoints"]
     area = box[:, 2] * box[:, 3]
     bucket = size_bucket_index(area)
     kd = keypoint_density(area, ins["K"], n_kp)
     kd_cls = density_index(kd, bucket)
-    ci = crowd_index(inst_image, len(images), box, kp)
+    ci = crowd_index(inst_image, len(images), box, kp, rank=ins["rank"])
     split, split_info = assign_splits(images, config.split)
     is_test = (split == "test").astype(np.int64)
     img_keep, inst_keep, dropped = apply_selection(config.selection, images, inst_image, n_kp, bucket)
 
-    # keep, then sort: images by image_id, instances by (image_id, instance_id)
-    new_pos = np.full(len(images), -1)
+    # selection only removes rows: what is left stays in store order
     img_rows = np.flatnonzero(img_keep)
-    img_rows = img_rows[np.argsort(image_id[img_rows], kind="stable")]
+    new_pos = np.full(len(images), -1)
     new_pos[img_rows] = np.arange(len(img_rows))
-    inst_rows = np.flatnonzero(inst_keep)
-    inst_rows = inst_rows[np.lexsort((instance_id[inst_rows], image_id[inst_image[inst_rows]]))]
-    num_instances = np.bincount(new_pos[inst_image[inst_rows]], minlength=len(img_rows))
-
+    if not inst_keep.all():
+        ins = {
+            k: c.filter(pa.array(inst_keep)) if isinstance(c, pa.Array) else c[inst_keep]
+            for k, c in ins.items()
+        }
+        box, kp, inst_image, n_kp = ins["box"], ins["keypoints"], ins["image"], ins["num_keypoints"]
+        area, bucket, kd, kd_cls = area[inst_keep], bucket[inst_keep], kd[inst_keep], kd_cls[inst_keep]
+    num_instances = np.bincount(new_pos[inst_image], minlength=len(img_rows))
     im = images.iloc[img_rows]
-    ins_img = inst_image[inst_rows]
-    head = ins["head"][inst_rows]
-    kd_code = kd_cls[inst_rows]
-    rows = pa.array(inst_rows)
+    head = ins["head"]
     images_t = pa.table(
         {
             "image_id": pa.array(image_id[img_rows], pa.int64()),
@@ -417,24 +433,24 @@ def _derive_and_select(config, images, image_id, ins):
     )
     instances_t = pa.table(
         {
-            "instance_id": pa.array(instance_id[inst_rows], pa.int64()),
-            "image_id": pa.array(image_id[ins_img], pa.int64()),
-            "source": _names(SOURCES, ins["src"][inst_rows]),
-            "source_ann_id": ins["ann"].take(rows).cast(pa.string()),
-            "split": _names(SPLITS, is_test[ins_img]),
-            "bbox": _fixed(box[inst_rows], 4),
-            "bbox_area": pa.array(area[inst_rows], pa.float64()),
-            "area": pa.array(area[inst_rows], pa.float64()),
-            "source_area": pa.array(ins["source_area"][inst_rows], pa.float64(), from_pandas=True),
-            "iscrowd": pa.array(ins["iscrowd"][inst_rows], pa.bool_()),
-            "keypoints": _fixed(kp[inst_rows].reshape(-1, 3), 3, NUM_KEYPOINTS),
-            "num_keypoints": pa.array(n_kp[inst_rows], pa.int32()),
-            "source_num_keypoints": pa.array(ins["K"][inst_rows], pa.int32()),
-            "size_bucket": _names(BUCKETS, bucket[inst_rows]),
-            "kd": pa.array(kd[inst_rows], pa.float64(), from_pandas=True),
-            "kd_class": _names(KD_CLASSES, kd_code, null=kd_code < 0),
+            "instance_id": pa.array(ins["id"], pa.int64()),
+            "image_id": pa.array(image_id[inst_image], pa.int64()),
+            "source": _names(SOURCES, ins["src"]),
+            "source_ann_id": ins["ann"].cast(pa.string()),
+            "split": _names(SPLITS, is_test[inst_image]),
+            "bbox": _fixed(box, 4),
+            "bbox_area": pa.array(area, pa.float64()),
+            "area": pa.array(area, pa.float64()),
+            "source_area": pa.array(ins["source_area"], pa.float64(), from_pandas=True),
+            "iscrowd": pa.array(ins["iscrowd"], pa.bool_()),
+            "keypoints": _fixed(kp.reshape(-1, 3), 3, NUM_KEYPOINTS),
+            "num_keypoints": pa.array(n_kp, pa.int32()),
+            "source_num_keypoints": pa.array(ins["K"], pa.int32()),
+            "size_bucket": _names(BUCKETS, bucket),
+            "kd": pa.array(kd, pa.float64(), from_pandas=True),
+            "kd_class": _names(KD_CLASSES, kd_cls, null=kd_cls < 0),
             "head_box": _fixed(head, 4, null_rows=~np.isfinite(head).all(axis=1)),
-            "track_id": pa.array(ins["track"][inst_rows], pa.int64(), mask=ins["track_null"][inst_rows]),
+            "track_id": pa.array(ins["track"], pa.int64(), mask=ins["track_null"]),
         }
     )
     counts = summarize(images_t, instances_t)

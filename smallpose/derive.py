@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from smallpose.skeleton import NUM_KEYPOINTS
+
 SMALL_MAX = 128 * 96  # S = (0, 128*96)
 MEDIUM_MAX = 256 * 192  # M = [128*96, 256*192), L = [256*192, inf)
 KD_SPARSE_MAX = 0.35  # sparse (0, 0.35), moderate [0.35, 0.95), dense [0.95, 1): ties go up
@@ -35,34 +37,52 @@ def num_annotated(keypoints: np.ndarray) -> np.ndarray:
     return (np.asarray(keypoints)[:, :, 2] > 0).sum(axis=1).astype(np.int64)
 
 
-def scan_keypoints(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One pass over an (N, 21, 3) float64 array for the build's checks, per instance:
-    (a visibility not in {0, 1, 2}, an annotated point (v > 0) with a non-finite x or y,
-    n_p as :func:`num_annotated`). Unannotated points (v == 0) are set to exactly (0, 0, 0)
-    in place. In numpy these were five passes and their temporaries (~1 s at 770k instances).
+def gather_keypoints(
+    parts: list[np.ndarray], dest: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate (N_i, 21, 3) arrays, row r of the concatenation going to ``out[dest[r]]``,
+    and check every instance in the same pass.
+
+    Returns ``(out, bad_v, bad_xy, n_p)``; the last three follow the concatenation's order:
+    a visibility not in {0, 1, 2}; an annotated point (v > 0) with a non-finite x or y;
+    n_p as :func:`num_annotated`. Unannotated points (v == 0) become exactly (0, 0, 0).
+    The build's keypoints are its largest array (~0.5 KB per instance) and memory traffic
+    on it dominated: concatenating, five numpy checks and a final reordering gather were
+    about seven passes and two extra copies; this is one pass and one array.
     """
-    n = len(keypoints)
+    n = int(sum(len(p) for p in parts))
+    out = np.empty((n, NUM_KEYPOINTS, 3), dtype=np.float64)
     bad_v, bad_xy, n_p = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, np.int64)
-    if n:
-        _scan_keypoints(keypoints, bad_v, bad_xy, n_p)
-    return bad_v, bad_xy, n_p
+    dest = np.asarray(dest, dtype=np.int64)
+    lo = 0
+    for part in parts:
+        part = np.ascontiguousarray(part, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 3)
+        hi = lo + len(part)
+        if hi > lo:
+            _gather_keypoints(part, dest[lo:hi], out, bad_v[lo:hi], bad_xy[lo:hi], n_p[lo:hi])
+        lo = hi
+    return out, bad_v, bad_xy, n_p
 
 
 @njit(cache=True, nogil=True)
-def _scan_keypoints(kp, bad_v, bad_xy, n_p):  # pragma: no cover - compiled
+def _gather_keypoints(kp, dest, out, bad_v, bad_xy, n_p):  # pragma: no cover - compiled
     for i in range(kp.shape[0]):
+        d = dest[i]
         for k in range(kp.shape[1]):
-            v = kp[i, k, 2]
+            x, y, v = kp[i, k, 0], kp[i, k, 1], kp[i, k, 2]
             if v == 0.0:
-                kp[i, k, 0] = 0.0
-                kp[i, k, 1] = 0.0
-                kp[i, k, 2] = 0.0
+                out[d, k, 0] = 0.0
+                out[d, k, 1] = 0.0
+                out[d, k, 2] = 0.0
                 continue
+            out[d, k, 0] = x
+            out[d, k, 1] = y
+            out[d, k, 2] = v
             if v != 1.0 and v != 2.0:
                 bad_v[i] = True
             if v > 0.0:
                 n_p[i] += 1
-                if not (np.isfinite(kp[i, k, 0]) and np.isfinite(kp[i, k, 1])):
+                if not (np.isfinite(x) and np.isfinite(y)):
                     bad_xy[i] = True
 
 
@@ -101,7 +121,11 @@ def density_index(kd: np.ndarray, bucket_index: np.ndarray) -> np.ndarray:
 
 
 def crowd_index(
-    image_index: np.ndarray, num_images: int, bbox: np.ndarray, keypoints: np.ndarray
+    image_index: np.ndarray,
+    num_images: int,
+    bbox: np.ndarray,
+    keypoints: np.ndarray,
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """CrowdIndex per image: mean over instances i with N_a(i) > 0 of N_b(i) / N_a(i).
 
@@ -109,11 +133,13 @@ def crowd_index(
     points of the *other* instances of the image with x1 <= x <= x1 + w and y1 <= y <= y1 + h
     (boundary inclusive). Every instance takes part, crowd regions included (they carry no
     points in COCO, so they add nothing there). Images without such an instance get NaN.
+    An image's ratios are summed in ascending ``rank`` (default: row order), so a caller
+    that reordered its rows gets the same floating-point sums by passing the old positions.
 
-    Grouping is one stable sort; the rest is a small compiled loop over each image's
-    instances x the other instances' points, reading the (N, 21, 3) array in place: in numpy
-    the pairs need (pairs x 21) temporaries (~5 s on a 750k-instance build), and even
-    gathering the annotated points into flat arrays cost ~1 s; this takes ~0.1 s.
+    Grouping is one stable sort (none when rows are already grouped); the rest is a small
+    compiled loop over each image's instances x the other instances' points, reading the
+    (N, 21, 3) array in place: in numpy the pairs need (pairs x 21) temporaries (~5 s on a
+    750k-instance build), and even gathering the points into flat arrays cost ~1 s.
     """
     image_index = np.asarray(image_index, dtype=np.int64)
     out = np.full(num_images, np.nan)
@@ -123,23 +149,43 @@ def crowd_index(
         order = np.arange(len(image_index))
     else:
         order = np.argsort(image_index, kind="stable")
+    rank = order if rank is None else np.asarray(rank, dtype=np.int64)[order]
     inst_start = np.searchsorted(image_index[order], np.arange(num_images + 1))
     box = np.ascontiguousarray(bbox, dtype=np.float64)
     kp = np.ascontiguousarray(keypoints, dtype=np.float64)
-    _crowd_index(inst_start, order, box, kp, out)
+    max_points = int(np.diff(inst_start).max(initial=0)) * kp.shape[1]
+    _crowd_index(inst_start, order, rank, box, kp, out, max_points)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _crowd_index(inst_start, order, box, kp, out):  # pragma: no cover - compiled
+def _crowd_index(inst_start, order, rank, box, kp, out, max_points):  # pragma: no cover - compiled
     """Per image g (instances order[inst_start[g]:inst_start[g+1]]): the mean of N_b / N_a.
 
-    Sums in instance order, as ``np.bincount(weights=...)`` did, so the floats are the same.
+    The image's annotated points are first copied to small buffers (x, y, owner); ratios
+    are summed in ascending rank, as ``np.bincount(weights=...)`` over a stable sort did.
     """
+    px = np.empty(max_points)
+    py = np.empty(max_points)
+    owner = np.empty(max_points, dtype=np.int64)
     for g in range(inst_start.shape[0] - 1):
         lo, hi = inst_start[g], inst_start[g + 1]
-        total, count = 0.0, 0.0
+        m = 0
         for a in range(lo, hi):
+            i = order[a]
+            for k in range(kp.shape[1]):
+                if kp[i, k, 2] > 0:
+                    px[m], py[m], owner[m] = kp[i, k, 0], kp[i, k, 1], a
+                    m += 1
+        if m == 0:
+            continue
+        seq = np.arange(lo, hi)
+        for a in range(lo + 1, hi):
+            if rank[a] < rank[a - 1]:
+                seq = lo + np.argsort(rank[lo:hi])
+                break
+        total, count = 0.0, 0.0
+        for a in seq:
             i = order[a]
             n_a = 0
             for k in range(kp.shape[1]):
@@ -150,15 +196,9 @@ def _crowd_index(inst_start, order, box, kp, out):  # pragma: no cover - compile
             x0, y0 = box[i, 0], box[i, 1]
             x1, y1 = x0 + box[i, 2], y0 + box[i, 3]
             n_b = 0
-            for b in range(lo, hi):
-                if b == a:
-                    continue
-                j = order[b]
-                for k in range(kp.shape[1]):
-                    if kp[j, k, 2] > 0:
-                        x, y = kp[j, k, 0], kp[j, k, 1]
-                        if x >= x0 and x <= x1 and y >= y0 and y <= y1:
-                            n_b += 1
+            for p in range(m):
+                if owner[p] != a and px[p] >= x0 and px[p] <= x1 and py[p] >= y0 and py[p] <= y1:
+                    n_b += 1
             total += n_b / n_a
             count += 1.0
         if count > 0:
