@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -24,16 +21,15 @@ import numpy as np
 from smallpose.records import SourceTable
 from smallpose.skeleton import SOURCE_SKELETONS
 
+from ._hieve_fast import K, _clean_rects, _one
 from ._jsonio import UNPARSED, is_num, load_json
 from ._roots import Place, above_annotations, ancestors, probe
 from ._validate import MISSING_FIELD, WRONG_TYPE, Batch, TableBuilder, convert_files
 
 KIND = "hieve"
-K = 14
 FLAG_VIS = {0: 2, 1: 1, -1: 0}  # layout (a): 0 visible, 1 invisible, -1 not annotated
 COCO_VIS = {0: 0, 1: 1, 2: 2}
 BOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
-_NUM = {int, float}
 
 
 def _aliases() -> dict[str, int]:
@@ -66,13 +62,6 @@ def sequence_split(seq: str) -> str:
 def _frame_number(name: str) -> int | None:
     nums = _DIGITS.findall(PurePosixPath(name).stem)
     return int(nums[-1]) if nums else None
-
-
-def _one(value):
-    """Layout (b) wraps every scalar in a 1-element list; accept the bare value as well."""
-    if type(value) is list and len(value) == 1:
-        return value[0]
-    return value
 
 
 def _number(value) -> float | None:
@@ -201,7 +190,8 @@ def _read_annolist(b: TableBuilder, f: Path, data: dict, split: str | None) -> N
     """Layout (b): PoseTrack17-style annolist for one sequence (the file stem).
 
     A file whose persons are all well formed (what every clean file is) takes the fast path:
-    its rects were parsed and checked column-wise up front by :func:`_clean_rects`, and this loop
+    its rects were parsed and checked column-wise up front by :func:`_clean_rects` (in
+    _hieve_fast), and this loop
     only claims ids. Any file with a doubtful value goes through :func:`_annorect` person by
     person, which names the first bad field; both paths give the same rows and rejects.
     """
@@ -257,95 +247,6 @@ def _read_annolist(b: TableBuilder, f: Path, data: dict, split: str | None) -> N
     batch.iscrowd = [False] * len(keep)
     batch.track = [clean.tracks[i] for i in keep]
     b.add_arrays(batch, clean.bbox[idx], clean.kp[idx], COCO_VIS)
-
-
-@dataclass
-class _Clean:
-    """A layout (b) file's persons, parsed column-wise: row ``starts[pos] + n`` is rect n of frame pos."""
-
-    starts: list[int]
-    bbox: np.ndarray  # (n, 4) x, y, w, h
-    kp: np.ndarray  # (n, K, 3) with COCO visibility
-    tracks: list
-
-
-def _scalars(values: list) -> list:
-    """Unwrap 1-element lists in one C-level pass; bare values (``_one``'s other case) row by row.
-
-    A 1-character string or a 1-key dict also unpacks (to a string): callers accept numbers only.
-    """
-    try:
-        return [v for (v,) in values]
-    except (TypeError, ValueError):
-        return [_one(v) for v in values]
-
-
-def _point_list(annopoints):
-    """The points of one person as ``_annorect`` iterates them (``pts or []``)."""
-    pts = _one(annopoints)
-    pts = pts.get("point", []) if type(pts) is dict else pts
-    return pts or []
-
-
-def _exact(values: list, types: set) -> np.ndarray | None:
-    """float64 of json numbers of ``types`` that are finite and exactly representable, else None."""
-    if not set(map(type, values)) <= types:
-        return None
-    try:
-        arr = np.array(values, dtype=np.float64) if values else np.zeros(0)
-    except OverflowError:  # an int beyond float64
-        return None
-    return arr if bool((np.abs(arr) < 2.0**53).all()) else None  # NaN and inf fail too
-
-
-def _clean_rects(frames: list) -> _Clean | None:
-    """All persons of the file's frames, when every one is well formed (else None: the slow path).
-
-    Well formed: the checks of :func:`_annorect` pass and every number is finite and below 2**53,
-    so these rows are exactly what ``_annorect`` + ``float_rows`` would make. It looks at a
-    superset of the persons the reading loop keeps (frames later skipped included), so a None
-    never depends on which frames are kept, and rejects keep their order.
-    """
-    starts, rects = [], []
-    for fr in frames:
-        starts.append(len(rects))
-        if type(fr) is dict:
-            rs = fr.get("annorect", [])
-            if type(rs) is list:
-                rects += rs
-    if set(map(type, rects)) - {dict}:
-        return None
-    try:
-        box = [_exact(_scalars(list(map(itemgetter(k), rects))), _NUM) for k in ("x1", "y1", "x2", "y2")]
-        pts = [_point_list(r.get("annopoints")) for r in rects]
-        if set(map(type, pts)) - {list}:
-            return None
-        counts = list(map(len, pts))
-        flat = list(chain.from_iterable(pts))
-        if set(map(type, flat)) - {dict}:
-            return None
-        ids = _exact(_scalars(list(map(itemgetter("id"), flat))), {int})
-        xs = _exact(_scalars(list(map(itemgetter("x"), flat))), _NUM)
-        ys = _exact(_scalars(list(map(itemgetter("y"), flat))), _NUM)
-    except KeyError:
-        return None
-    tracks = _scalars([r.get("track_id") for r in rects])
-    if any(v is None for v in (*box, ids, xs, ys)) or set(map(type, tracks)) - {int, type(None)}:
-        return None
-    if len(ids) and not bool(((ids >= 0) & (ids < K)).all()):
-        return None
-    row = np.repeat(np.arange(len(rects)), counts)
-    jid = ids.astype(np.intp)
-    if len(ids) and np.bincount(row * K + jid).max() > 1:
-        return None  # a duplicate joint id
-    vis = np.full(len(flat), 2.0)
-    if any(map(dict.__contains__, flat, repeat("is_visible"))):
-        vis[[_one(p.get("is_visible", 1)) in (0, "0") for p in flat]] = 1.0
-    kp = np.zeros((len(rects), K, 3))
-    kp[row, jid] = np.stack([xs, ys, vis], axis=1)
-    bbox = np.stack(box, axis=1).reshape(-1, 4)
-    bbox[:, 2:] -= bbox[:, :2]
-    return _Clean(starts, bbox, kp, tracks)
 
 
 def _annorect(b: TableBuilder, file: str, rec: str, r) -> tuple | None:

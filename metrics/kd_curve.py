@@ -193,6 +193,7 @@ def per_keypoint_ap(
         _match_per_keypoint, result.gt_start, result.dt_start, gx, gy, gv,
         np.ascontiguousarray(gt.bbox[g_rows]), np.ascontiguousarray(gt.area[g_rows]), crowd, gt_ignore,
         dx, dy, (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig,
+        _point_boxes(gx, gy, gv > 0), (gv > 0).sum(axis=0), _point_boxes(dx, dy, None),
     )  # fmt: skip
     counts = in_range(dt.area[d_rows], base.area_rng, base.area_closed)
     dt_ig |= (dt_match < 0) & ~counts[None, None, :]
@@ -220,7 +221,7 @@ def _mean_valid(s: np.ndarray) -> float:
 @njit(cache=True, nogil=True)
 def _match_per_keypoint(
     gt_start, dt_start, gt_x, gt_y, gt_v, gt_bbox, gt_area, gt_crowd, gt_ignore, dt_x, dt_y, vars_, thrs,
-    dt_match, dt_ig,
+    dt_match, dt_ig, gt_box, gt_nvis, dt_box,
 ):  # fmt: skip
     """For each keypoint k, COCO's matching with OKS on point k alone (``_kernel._match_image``
     with K = 1, same arithmetic): exp(-e) of the point's distance when the ground truth has it,
@@ -242,7 +243,18 @@ def _match_per_keypoint(
         taken = np.zeros(ng, dtype=np.bool_)
         act = np.empty(nd, dtype=np.int64)  # detections with a candidate, in score order
         act_best = np.empty(nd)
-        near = _near_pairs(g0, ng, d0, nd, gt_x, gt_y, gt_v, gt_bbox, gt_area, dt_x, dt_y, far.max(), eps)
+        near = _near_pairs(g0, ng, d0, nd, gt_box, gt_nvis, gt_bbox, gt_area, dt_box, K, far.max(), eps)
+        # per detection, the gts near enough for any point to pass the screen (CSR, in gt order)
+        near_start = np.empty(nd + 1, dtype=np.int64)
+        near_j = np.empty(nd * ng, dtype=np.int64)
+        n = 0
+        for i in range(nd):
+            near_start[i] = n
+            for j in range(ng):
+                if near[i, j]:
+                    near_j[n] = j
+                    n += 1
+        near_start[nd] = n
         for k in range(K):
             n = 0
             n_act = 0
@@ -250,9 +262,8 @@ def _match_per_keypoint(
                 cand_start[i] = n
                 best = -1.0
                 px, py = dt_x[k, d0 + i], dt_y[k, d0 + i]
-                for j in range(ng):
-                    if not near[i, j]:
-                        continue  # every point of the pair fails the screen below
+                for jj in range(near_start[i], near_start[i + 1]):  # the others fail the screen
+                    j = near_j[jj]
                     g = g0 + j
                     if gt_v[k, g] > 0:
                         ddx = px - gt_x[k, g]
@@ -295,8 +306,19 @@ def _match_per_keypoint(
                     taken[mm] = True
 
 
+def _point_boxes(x: np.ndarray, y: np.ndarray, use: np.ndarray | None) -> np.ndarray:
+    """(N, 4) min x, max x, min y, max y over the K points of each column of the (K, N) arrays
+    (those with ``use`` only), NaNs left out; (inf, -inf, inf, -inf) where none."""
+    out = np.empty((x.shape[1], 4))
+    for c, (a, f, init) in enumerate([(x, np.min, np.inf), (x, np.max, -np.inf), (y, np.min, np.inf),
+                                      (y, np.max, -np.inf)]):  # fmt: skip
+        ok = ~np.isnan(a) if use is None else use & ~np.isnan(a)
+        out[:, c] = f(a, axis=0, where=ok, initial=init)
+    return out
+
+
 @njit(cache=True, nogil=True)
-def _near_pairs(g0, ng, d0, nd, gt_x, gt_y, gt_v, gt_bbox, gt_area, dt_x, dt_y, far_max, eps):
+def _near_pairs(g0, ng, d0, nd, gt_box, gt_nvis, gt_bbox, gt_area, dt_box, K, far_max, eps):
     """(nd, ng): False where no keypoint of the pair can pass ``_match_per_keypoint``'s screen.
 
     Most pairs of a crowded image are people far apart. A point's distance to the ground truth
@@ -304,56 +326,31 @@ def _near_pairs(g0, ng, d0, nd, gt_x, gt_y, gt_v, gt_bbox, gt_area, dt_x, dt_y, 
     the detection's keypoint box and the ground truth's annotated-point box (or grown box), and
     float subtraction, products and sums are monotonic, so ``gap^2 > far_max (area + eps)``
     implies ``d2 > far[k] (area + eps)`` for every k as computed there: nothing is lost.
-    NaN points lie outside the boxes; they are never candidates anyway.
+    NaN coordinates lie outside the boxes (``_point_boxes``); such points are never candidates.
     """
-    K = gt_x.shape[0]
-    dbox = np.empty((nd, 4))
-    for i in range(nd):
-        lo_x, hi_x, lo_y, hi_y = np.inf, -np.inf, np.inf, -np.inf
-        for k in range(K):
-            x, y = dt_x[k, d0 + i], dt_y[k, d0 + i]
-            if x < lo_x:
-                lo_x = x
-            if x > hi_x:
-                hi_x = x
-            if y < lo_y:
-                lo_y = y
-            if y > hi_y:
-                hi_y = y
-        dbox[i, 0], dbox[i, 1], dbox[i, 2], dbox[i, 3] = lo_x, hi_x, lo_y, hi_y
     near = np.ones((nd, ng), dtype=np.bool_)
     for j in range(ng):
         g = g0 + j
         r2 = far_max * (gt_area[g] + eps)
         if not r2 > 0:
             continue  # no safe bound (area not positive, NaN): keep every pair
-        lo_x, hi_x, lo_y, hi_y = np.inf, -np.inf, np.inf, -np.inf
-        n_vis = 0
-        for k in range(K):
-            if gt_v[k, g] > 0:
-                n_vis += 1
-                x, y = gt_x[k, g], gt_y[k, g]
-                if x < lo_x:
-                    lo_x = x
-                if x > hi_x:
-                    hi_x = x
-                if y < lo_y:
-                    lo_y = y
-                if y > hi_y:
-                    hi_y = y
+        lo_x, hi_x, lo_y, hi_y = gt_box[g, 0], gt_box[g, 1], gt_box[g, 2], gt_box[g, 3]
+        n_vis = gt_nvis[g]
         x0 = gt_bbox[g, 0] - gt_bbox[g, 2]
         x1 = gt_bbox[g, 0] + gt_bbox[g, 2] * 2
         y0 = gt_bbox[g, 1] - gt_bbox[g, 3]
         y1 = gt_bbox[g, 1] + gt_bbox[g, 3] * 2
         for i in range(nd):
+            d = d0 + i
             lb = np.inf
             if n_vis > 0:
-                gx = max(0.0, max(dbox[i, 0] - hi_x, lo_x - dbox[i, 1]))
-                gy = max(0.0, max(dbox[i, 2] - hi_y, lo_y - dbox[i, 3]))
+                gx = max(0.0, max(dt_box[d, 0] - hi_x, lo_x - dt_box[d, 1]))
+                gy = max(0.0, max(dt_box[d, 2] - hi_y, lo_y - dt_box[d, 3]))
                 lb = gx * gx + gy * gy
             if n_vis < K:
-                ex = max(0.0, max(dbox[i, 0] - x1, x0 - dbox[i, 1]))
-                ey = max(0.0, max(dbox[i, 2] - y1, y0 - dbox[i, 3]))
-                lb = min(lb, ex * ex + ey * ey)
+                ex = max(0.0, max(dt_box[d, 0] - x1, x0 - dt_box[d, 1]))
+                ey = max(0.0, max(dt_box[d, 2] - y1, y0 - dt_box[d, 3]))
+                e2 = ex * ex + ey * ey
+                lb = min(lb, e2) if e2 == e2 else 0.0  # a NaN box: no bound
             near[i, j] = not lb > r2
     return near
