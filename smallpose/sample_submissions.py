@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from smallpose.skeleton import COCO17_INDEX
 from smallpose.store import Store
 
 
@@ -24,20 +25,36 @@ class Perturbation:
     miss_rate: float = 0.0  # fraction of persons with no detection
     fp_rate: float = 0.0  # false positives per GT, placed at random in the image
     with_sigmas: bool = False  # attach keypoint_sigmas (the true noise std, in pixels)
+    coco17: bool = False  # submit COCO's 17 points only, in COCO order (the paper's Setting A)
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.name}-coco17" if self.coco17 else self.name
+
+    @property
+    def setting(self) -> str:
+        return "A" if self.coco17 else "B"
 
 
 DEMO_PERTURBATIONS = (
     Perturbation("gt-noise-2pct", 0.02, with_sigmas=True),
     Perturbation("gt-noise-5pct-miss10", 0.05, miss_rate=0.10, fp_rate=0.05),
+    Perturbation("gt-noise-5pct-miss10", 0.05, miss_rate=0.10, fp_rate=0.05, coco17=True),
     Perturbation("gt-noise-10pct-miss20", 0.10, miss_rate=0.20, fp_rate=0.10),
 )
 
 
 def perturbed_submission(store: Store, p: Perturbation, seed: int = 0) -> list[dict]:
-    """A COCO-results list for every non-crowd annotated instance of ``store``."""
+    """A COCO-results list for every non-crowd annotated instance of ``store``.
+
+    With ``p.coco17`` the records carry COCO's 17 points in COCO order, as a model trained on
+    COCO would submit them (scored under the ``coco17`` protocol).
+    """
     rng = np.random.default_rng(seed)
     ins = store.instances
     kps = store.keypoints()
+    if p.coco17:
+        kps = kps[:, COCO17_INDEX]
     boxes = store.bboxes()
     image_ids = np.asarray(ins["image_id"].to_numpy(), dtype=np.int64)
     keep = ~np.asarray(ins["iscrowd"].to_numpy(zero_copy_only=False), dtype=bool)
@@ -76,7 +93,7 @@ def _false_positives(store: Store, p: Perturbation, rng: np.random.Generator, n:
     hgt = np.maximum(np.asarray(images["height"].to_numpy(zero_copy_only=False), dtype=float), 64)
     pick = rng.integers(0, len(ids), n)
     out = []
-    k = store.keypoints().shape[1]
+    k = len(COCO17_INDEX) if p.coco17 else store.keypoints().shape[1]
     for i in pick:
         size = min(rng.uniform(20, 120), w[i] / 2, hgt[i])
         x0, y0 = rng.uniform(0, w[i] - size / 2), rng.uniform(0, hgt[i] - size)

@@ -66,13 +66,15 @@ def run(args: argparse.Namespace) -> int:
     test = open_store(store).split("test")
     metrics = []
     for i, p in enumerate(DEMO_PERTURBATIONS):
-        sub = write_submission(perturbed_submission(test, p, seed=args.seed + i), subs / f"{p.name}.json")
-        m = out / "metrics" / f"{p.name}.json"
+        sub = write_submission(perturbed_submission(test, p, seed=args.seed + i), subs / f"{p.run_name}.json")
+        m = out / "metrics" / f"{p.run_name}.json"
         m.parent.mkdir(exist_ok=True)
         argv = ["eval", "--gt", str(store), "--split", "test", "--pred", str(sub), "--out", str(m)]
-        argv += ["--name", p.name, "--model", "GT+noise", "--setting", "B", "--train-data", "none (sample)"]
-        argv += ["--bootstrap", str(args.bootstrap), "--seed", str(args.seed)]
-        _step(f"4/6 score sample submission '{p.name}' (ground truth + noise, not a model)", argv)
+        argv += ["--name", p.run_name, "--model", p.name, "--setting", p.setting]
+        argv += ["--train-data", "none (ground truth + noise)", "--bootstrap", str(args.bootstrap)]
+        argv += ["--seed", str(args.seed)]
+        what = "17 COCO points, Setting A" if p.coco17 else "21 points, Setting B"
+        _step(f"4/6 score sample '{p.run_name}' (ground truth + noise, {what}; not a model)", argv)
         metrics.append(str(m))
     report = out / "report"
     _step("5/6 leaderboard report", ["report", *metrics, "--out", str(report), "--store", str(store)])
