@@ -261,6 +261,15 @@ def main() -> int:
             if r and "error" not in r:
                 print(f"{mine} vs {ref}: {r['seconds'] / r0['seconds']:.1f}x faster")
     print("targets: >= 10x pycocotools, >= 2x faster-coco-eval, peak RSS < 1024 MiB")
+    ours = results.get("ours")
+    if ours and "error" not in ours:
+        checks = [(ref, want) for ref, want in (("pycocotools", 10.0), ("faster-coco-eval", 2.0))
+                  if ref in results and "error" not in results[ref]]  # fmt: skip
+        for ref, want in checks:
+            ratio = results[ref]["seconds"] / ours["seconds"]
+            print(f"  ours >= {want:g}x {ref}: {'met' if ratio >= want else 'MISSED'} ({ratio:.2f}x)")
+        peak = ours["peak_rss_mib"]
+        print(f"  ours peak RSS < 1024 MiB: {'met' if peak < 1024 else 'MISSED'} ({peak:.0f} MiB)")
     aps = {k: round(v["stats"]["AP"], 12) for k, v in results.items() if "error" not in v}
     print(f"AP (all bucket) per side: {aps}")
     return 0

@@ -108,6 +108,8 @@ def _match_image(
 ):  # fmt: skip
     ng = g1 - g0
     nd = d1 - d0
+    _unmatched(dt_match, d0, d1)  # the outputs come uninitialised: this image's rows, here
+    _unmatched(gt_match, g0, g1)
     if ng == 0 or nd == 0:
         return  # computeOks returns [] and no detection can match
     oks = np.empty((nd, ng))
@@ -221,13 +223,25 @@ def _match_buckets_image(
 def rematch_buckets(
     gt_start, dt_start, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore, thrs, dt_match, dt_ig,
 ):  # fmt: skip
-    """``match_images`` for other buckets, from the candidate lists it kept (no OKS again)."""
+    """``match_images`` for other buckets, from the candidate lists it kept (no OKS again).
+    dt_match comes uninitialised (np.empty) and is set here, as in match_images."""
     no_gt = np.empty((0, 0, 0), dtype=np.int32)
     for im in range(gt_start.shape[0] - 1):
         g0, g1, d0, d1 = gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1]
+        _unmatched(dt_match, d0, d1)
         if g1 > g0 and d1 > d0:
             _match_buckets_image(g0, g1, d0, d1, 0, cand_off, cand_n, cand, cand_oks, gt_crowd, gt_ignore,
                                  thrs, dt_match, dt_ig, no_gt)  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unmatched(match, r0, r1):
+    """Set rows r0:r1 of a (B, T, N) match array to -1. Callers allocate it with np.empty and
+    the kernels fill it image by image: the pages are first written on the threads that
+    use them (``run_split``) instead of all at once by np.full before the matching."""
+    for b in range(match.shape[0]):
+        for t in range(match.shape[1]):
+            match[b, t, r0:r1] = -1
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -8,13 +8,15 @@ files, so loaders keep file order and the engine sorts stably.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 
 def _f64(a) -> np.ndarray:
@@ -176,19 +178,16 @@ def loads_json(raw: bytes) -> object:
     """Parse JSON bytes with orjson when it is installed (2-3x faster than the standard library
     on COCO-sized files, and far fewer temporary objects), else with ``json``.
 
-    Whatever orjson refuses (NaN/Infinity literals, integers beyond 64 bits, lone surrogates,
-    UTF-16 files, malformed input) is handed to ``json.loads``, so what parses and every error
-    message are exactly the standard library's; the values of what both accept are the same.
-    The cyclic garbage collector is paused during the parse.
+    Whatever orjson refuses (NaN/Infinity literals, lone surrogates, UTF-16 files, malformed
+    input) is handed to ``json.loads``, so what parses and every error message are exactly the
+    standard library's. One difference in values: orjson reads an integer beyond 64 bits as a
+    float where ``json`` gives an int; no field may hold one (ids must fit in int64, the
+    loaders say so either way) and as a coordinate both read as the same float.
+    The cyclic garbage collector is paused during the parse (:func:`gc_paused`).
     """
-    import gc
     import json
 
-    # the parse allocates ~10^5-10^6 dicts and lists; each allocation burst would make the cyclic
-    # collector walk all of them again (about half the parse time). JSON values hold no cycles.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         try:
             import orjson
         except ImportError:  # pragma: no cover - orjson is a core dependency
@@ -197,49 +196,51 @@ def loads_json(raw: bytes) -> object:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             return json.loads(raw)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (as it was: a caller's pause is kept).
+
+    A parsed json file is ~10^5-10^6 dicts and lists; while they live, every burst of new
+    container objects makes the collector walk all of them again: about half the parse time,
+    and 0.6 s more while the loaders turn them into arrays. JSON values hold no cycles, so
+    loaders keep the collector paused from the parse until the parsed objects are freed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if was_enabled:
             gc.enable()
 
 
-@njit(cache=True, nogil=True)
-def _has_bool_literal(b: np.ndarray) -> bool:
-    """Whether the bytes hold ``true`` or ``false`` anywhere (inside strings too: a false alarm
-    only sends the loader down its type-checking path)."""
-    n = b.shape[0]
-    for i in range(n - 3):
-        c = b[i]
-        if c == 116 and b[i + 1] == 114 and b[i + 2] == 117 and b[i + 3] == 101:  # true
-            return True
-        if c == 102 and i + 4 < n and b[i + 1] == 97 and b[i + 2] == 108 and b[i + 3] == 115:  # fals
-            return True
-    return False
-
-
 def parse_json(raw: bytes, with_sha256: bool = False) -> tuple[object, bool, str | None]:
     """(:func:`loads_json` of ``raw``, whether ``raw`` may hold a boolean, its sha256 or None).
 
-    orjson builds numbers without telling a boolean from 1/0 once they meet numpy, so loaders
-    need to know whether the file has ``true``/``false`` at all (almost never in numeric
-    files); the scan and the hash release the GIL, so a second thread does them while the
-    parse runs (the thread signals once it is about to enter them, so the parse, which holds
-    the GIL throughout, does not keep it waiting).
+    Loaders turn parsed number lists into numpy arrays, where a boolean would pass as 1 or 0,
+    so they need to know whether the file has a ``true``/``false`` literal at all (numeric
+    files almost never do; one inside a string is a harmless false alarm that only sends
+    the loader down its type-checking path). The sha256 releases the GIL, so a second
+    thread takes it while the parse runs (the thread signals once it is about to start,
+    as the parse holds the GIL throughout). Nothing here is compiled with numba: loading
+    its first kernel costs about 65 MB, which would add to the peak of the parse.
     """
     started = threading.Event()
 
-    def scan() -> tuple[bool, str | None]:
+    def digest() -> str | None:
         started.set()
-        digest = hashlib.sha256(raw).hexdigest() if with_sha256 else None
-        return bool(_has_bool_literal(np.frombuffer(raw, dtype=np.uint8))), digest
+        return hashlib.sha256(raw).hexdigest() if with_sha256 else None
 
     with ThreadPoolExecutor(1) as pool:
-        fut = pool.submit(scan)
+        fut = pool.submit(digest)
         started.wait()
         try:
             obj = loads_json(raw)
         finally:
-            bools, digest = fut.result()
-    return obj, bools, digest
+            sha = fut.result()
+    return obj, b"true" in raw or b"false" in raw, sha
 
 
 def ground_truth_from_coco(dataset: dict, num_joints: int | None = None) -> GroundTruth:

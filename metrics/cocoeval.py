@@ -195,9 +195,9 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
     gt_start = _starts(gt_image, n_img)
     dt_start = _starts(dt_image, n_img)
     G, D = gt_rows.shape[0], dt_rows.shape[0]
-    dt_match = np.full((B, T, D), -1, dtype=np.int32)
+    dt_match = np.empty((B, T, D), dtype=np.int32)  # set to -1 (unmatched) by the kernel
     dt_ig = np.zeros((B, T, D), dtype=bool)
-    gt_match = np.full((B, T, G), -1, dtype=np.int32)
+    gt_match = np.empty((B, T, G), dtype=np.int32)
     best_gt = np.full(D, -1, dtype=np.int64)
     best_oks = np.zeros(D)
     slots = np.diff(gt_start)[dt_image]  # a detection can have any gt of its image as candidate

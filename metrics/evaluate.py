@@ -24,9 +24,10 @@ from smallpose.metrics.groundtruth import LoadedGroundTruth, load_groundtruth
 from smallpose.metrics.kd_curve import accumulate_fast, kd_curve, per_keypoint_ap
 from smallpose.metrics.metrics_file import METRIC_KEYS, SCHEMA, clean
 from smallpose.metrics.params import Params
-from smallpose.metrics.pckh import pckh
+from smallpose.metrics.pckh import head_size, pckh
 from smallpose.metrics.submission import MAX_BYTES, Submission, load_submission
 from smallpose.metrics.surprise import fit_variances, load_calibration, pair_surprise
+from smallpose.metrics.warmup import warm_up_in_background
 
 from smallpose.errors import SmallPoseError
 from smallpose.skeleton import COCO17_INDEX, COCO17_NAMES, KEYPOINT_NAMES, NUM_KEYPOINTS
@@ -141,8 +142,9 @@ def score(
     else:
         allowed = (NUM_KEYPOINTS, 17) if lgt.K == NUM_KEYPOINTS else (17, NUM_KEYPOINTS)
         sub = load_submission(
-            preds, lgt.gt.eval_image_ids, skip_invalid=skip_invalid, max_bytes=max_bytes, allowed_k=allowed
-        )
+            preds, lgt.gt.eval_image_ids, skip_invalid=skip_invalid, max_bytes=max_bytes, allowed_k=allowed,
+            on_parsed=warm_up_in_background,
+        )  # fmt: skip
     name, params = protocol_params(protocol, lgt.K, sub.K, max_dets)
     dt = detections_for(sub, lgt.K, params)
     return Scored(lgt, sub, dt, params, name, match(lgt.gt, dt, params))
@@ -167,13 +169,16 @@ def evaluate(
     """Score ``preds`` against ``gt`` (paths or loaded objects); see the module docstring."""
     s = score(gt, preds, protocol, split, max_dets, skip_invalid, max_bytes)
     names = _keypoint_names(s)
-    # per-keypoint AP is mostly compiled nogil matching: it runs on a second thread while this
-    # one does the rest; each part reads the shared matching only, so the results are the same
+    # per-keypoint AP and the KD curve are mostly compiled nogil matching: they run on a second
+    # thread while this one does the rest; every part only reads the shared matching, so the
+    # results are the same as one after the other
     with ThreadPoolExecutor(1) as pool:
         per_kp = (
             pool.submit(per_keypoint_ap, s.gt.gt, s.dt, s.params, names, s.result) if per_keypoint else None
         )
-        doc, beyond = _document(s, names, bootstrap, seed, calibration, name, run, kd_bins)
+        kd = pool.submit(kd_curve, s.gt.gt, s.dt, s.params, kd_bins, s.result) if kd_bins else None
+        doc, beyond = _document(s, names, bootstrap, seed, calibration, name, run)
+        doc["kd_curve"] = kd.result() if kd is not None else []
         doc["per_keypoint"] = per_kp.result() if per_kp is not None else {}
     doc = clean(doc)
     return EvaluationResult(doc["metrics"], doc, s, {"variances": beyond.get("variances")})
@@ -187,9 +192,8 @@ def _document(
     calibration: str | os.PathLike | np.ndarray | None,
     name: str | None,
     run: dict[str, Any] | None,
-    kd_bins: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The metrics document (without per-keypoint AP) and the beyond-AP block."""
+    """The metrics document (without the KD curve and per-keypoint AP) and the beyond-AP block."""
     stats = s.stats()
     keys = COCO_KEYS if s.protocol == "coco" else [k for k in METRIC_KEYS if k in stats]
     metrics: dict[str, float | None] = {k: (stats[k] if stats[k] >= 0 else None) for k in keys}
@@ -216,8 +220,8 @@ def _document(
         "bootstrap": {"resamples": bootstrap, "seed": seed, "level": boot.LEVEL, "unit": "image"}
         if bootstrap
         else None,
-        "kd_curve": kd_curve(s.gt.gt, s.dt, s.params, kd_bins, s.result) if kd_bins else [],
-        "per_keypoint": None,  # filled by the caller (computed on another thread)
+        "kd_curve": None,  # this and the next: filled by the caller (computed on another thread)
+        "per_keypoint": None,
         "surprise": beyond["surprise"],
         "surprise_source": beyond["surprise"]["source"],
         "l2_error": beyond["l2_error"],
@@ -303,6 +307,9 @@ def _pckh(s: Scored, mask: np.ndarray) -> dict | None:
     gt, dt, res = s.gt.gt, s.dt, s.result
     if gt.head_box is None:
         return None
+    hs = head_size(gt.head_box)
+    if not (np.isfinite(hs) & (hs > 0)).any():
+        return None  # pckh() would find no usable head box (skips building its (G, K) arrays)
     G = len(gt)
     pred = np.zeros((G, gt.num_joints, 2))
     matched = np.zeros(G, dtype=bool)

@@ -13,10 +13,11 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
-from smallpose.metrics.arrays import GroundTruth, parse_json
+from smallpose.metrics.arrays import GroundTruth, gc_paused, parse_json
 
 from smallpose.errors import InputError, SmallPoseError
 from smallpose.store import open_store
@@ -82,6 +83,12 @@ def keypoint_density(bbox_area: np.ndarray, n_annotated: np.ndarray, K: int) -> 
 
 
 def _from_coco_json(path: Path) -> LoadedGroundTruth:
+    # the collector stays paused until the parsed file is freed (see arrays.gc_paused)
+    with gc_paused():
+        return _read_coco_json(path)
+
+
+def _read_coco_json(path: Path) -> LoadedGroundTruth:
     name = str(path)
     raw = path.read_bytes()
     try:
@@ -136,17 +143,23 @@ _MISSING = object()
 _I64 = (-(2**63), 2**63)
 
 
-def _all_int(values: list) -> bool:
-    return all(type(v) is int for v in values)
+def _types(values: list) -> set:
+    return set(map(type, values))
+
+
+def _get(anns: list[dict], key: str, default=None) -> list:
+    """``[a.get(key, default) for a in anns]`` without a Python frame per record."""
+    return list(map(dict.get, anns, repeat(key), repeat(default)))
 
 
 def _numbers_or(values: list, default: np.ndarray) -> np.ndarray | None:
     """``values`` as float64 with ``default`` where _MISSING; None unless all are int/float."""
-    if not all(type(v) is float or type(v) is int or v is _MISSING for v in values):
+    types = _types(values)
+    if not types <= {float, int, object}:  # object: the _MISSING marker
         return None
-    missing = [i for i, v in enumerate(values) if v is _MISSING]
-    if not missing:
+    if object not in types:
         return np.array(values, dtype=np.float64)
+    missing = [i for i, v in enumerate(values) if v is _MISSING]
     out = np.array([0.0 if v is _MISSING else v for v in values], dtype=np.float64)
     out[missing] = default[missing]
     return out
@@ -164,43 +177,45 @@ def _stack(rows: list, width: int, check_types: bool) -> np.ndarray | None:
         return None
     if arr.dtype.kind not in "iuf" or arr.shape != (len(rows), width):
         return None
-    if check_types and not {type(v) for v in itertools.chain.from_iterable(rows)} <= {int, float}:
+    if check_types and not _types(itertools.chain.from_iterable(rows)) <= {int, float}:
         return None
     return arr.astype(np.float64, copy=False)
 
 
 def _columns_fast(anns: list[dict], K: int, check_types: bool = True) -> dict | None:
-    """All columns at once, column by column (no per-record numpy calls). Returns None whenever
-    a record is unusual in any way (missing key, other types, ragged lists), so that
-    :func:`_columns_per_record` decides and words the error."""
+    """All columns at once, column by column (no per-record numpy calls, and the columns read
+    through map() with C-level callables). Returns None whenever a record is unusual in any
+    way (missing key, other types, ragged lists), so that :func:`_columns_per_record` decides
+    and words the error."""
     G = len(anns)
-    try:
-        kp = _stack([a["keypoints"] for a in anns], 3 * K, check_types)
-        bbox = _stack([a["bbox"] for a in anns], 4, check_types)
-        image_ids = [a["image_id"] for a in anns]
-    except KeyError:
-        return None
-    if kp is None or bbox is None or not _all_int(image_ids):
+    kp = _stack(_get(anns, "keypoints"), 3 * K, check_types)
+    bbox = _stack(_get(anns, "bbox"), 4, check_types)
+    image_ids = _get(anns, "image_id")
+    if kp is None or bbox is None or not _types(image_ids) <= {int}:
         return None
     if not (np.isfinite(kp).all() and np.isfinite(bbox).all()):
         return None
     kp = kp.reshape(G, K, 3)
     wh = bbox[:, 2] * bbox[:, 3]
-    nk = [a.get("num_keypoints", _MISSING) for a in anns]
-    if not all(type(v) is int or v is _MISSING for v in nk):
+    nk = _get(anns, "num_keypoints", _MISSING)
+    nk_types = _types(nk)
+    if not nk_types <= {int, object}:
         return None
-    counted = (kp[:, :, 2] > 0).sum(axis=1)
-    area = _numbers_or([a.get("area", _MISSING) for a in anns], wh)
-    bbox_area = _numbers_or([a.get("bbox_area", _MISSING) for a in anns], wh)
-    crowd = [a.get("iscrowd", 0) for a in anns]
-    ids = [a.get("id", _MISSING) for a in anns]
-    if area is None or bbox_area is None or not all(type(v) is int or type(v) is bool for v in crowd):
+    area = _numbers_or(_get(anns, "area", _MISSING), wh)
+    bbox_area = _numbers_or(_get(anns, "bbox_area", _MISSING), wh)
+    crowd = _get(anns, "iscrowd", 0)
+    ids = _get(anns, "id", _MISSING)
+    id_types = _types(ids)
+    if area is None or bbox_area is None or not _types(crowd) <= {int, bool}:
         return None
     if not (np.isfinite(area).all() and np.isfinite(bbox_area).all()):
         return None
-    if not all(type(v) is int or v is _MISSING for v in ids):
+    if not id_types <= {int, object}:
         return None
-    heads = [a.get("head_box", a.get("bbox_head")) for a in anns]
+    if any(map(dict.__contains__, anns, repeat("bbox_head"))):
+        heads = [a.get("head_box", a.get("bbox_head")) for a in anns]
+    else:
+        heads = _get(anns, "head_box")
     head_box = np.full((G, 4), np.nan)
     have = [i for i, h in enumerate(heads) if h]
     if have:
@@ -208,24 +223,28 @@ def _columns_fast(anns: list[dict], K: int, check_types: bool = True) -> dict | 
         if hb is None:
             return None
         head_box[have] = hb
-    kd = [a.get("kd") for a in anns]
-    if not all(v is None or type(v) is float or type(v) is int for v in kd):
+    kd = _get(anns, "kd")
+    kd_types = _types(kd)
+    if not kd_types <= {type(None), float, int}:
         return None
+    if object in nk_types:
+        counted = (kp[:, :, 2] > 0).sum(axis=1)
+        nk = [counted[i] if v is _MISSING else v for i, v in enumerate(nk)]
+    if object in id_types:
+        ids = [i + 1 if v is _MISSING else v for i, v in enumerate(ids)]
     return {
         "image_ids": np.array(image_ids, dtype=np.int64),
         "keypoints": kp,
         "bbox": bbox,
         "area": area,
-        "iscrowd": np.array([bool(v) for v in crowd], dtype=bool),
-        "num_keypoints": np.array(
-            [counted[i] if v is _MISSING else v for i, v in enumerate(nk)], dtype=np.int64
-        ),
+        "iscrowd": np.array(crowd, dtype=bool),
+        "num_keypoints": np.array(nk, dtype=np.int64),
         "bbox_area": bbox_area,
         "kd_given": np.full(G, np.nan)
-        if all(v is None for v in kd)
+        if kd_types <= {type(None)}
         else np.array([np.nan if v is None else v for v in kd], dtype=np.float64),
         "head_box": head_box,
-        "instance_ids": np.array([i + 1 if v is _MISSING else v for i, v in enumerate(ids)], np.int64),
+        "instance_ids": np.array(ids, dtype=np.int64),
     }
 
 

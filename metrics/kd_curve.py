@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 from numba import njit
-from smallpose.metrics._kernel import _greedy, rematch_buckets, run_split
+from smallpose.metrics._kernel import _greedy, _unmatched, rematch_buckets, run_split
 from smallpose.metrics.arrays import Detections, GroundTruth
 from smallpose.metrics.cocoeval import MatchResult, _channel, _keypoint_columns, match, summarize
 from smallpose.metrics.params import SMALL_MAX, Bucket, Params, in_range
@@ -137,7 +137,7 @@ def _rematch(gt: GroundTruth, dt: Detections, p: Params, result: MatchResult) ->
         dt_area = (dx.max(axis=1) - dx.min(axis=1)) * (dy.max(axis=1) - dy.min(axis=1))
     else:
         dt_area = dt.area[d_rows]
-    dt_match = np.full((B, T, D), -1, dtype=np.int32)
+    dt_match = np.empty((B, T, D), dtype=np.int32)  # set to -1 (unmatched) by the kernel
     dt_ig = np.zeros((B, T, D), dtype=bool)
     run_split(
         rematch_buckets, result.gt_start, result.dt_start, result.cand_off, result.cand_n, result.cand,
@@ -179,24 +179,21 @@ def per_keypoint_ap(
     K = len(names)
     cols = np.array([int(params.for_keypoints([j]).keypoint_index[0]) for j in range(K)], dtype=np.int64)
     g_rows, d_rows = result.gt_rows, result.dt_rows
-    # (K, rows) layouts: the kernel runs keypoint by keypoint
-    gx, gy, gv = (np.ascontiguousarray(gt.keypoints[g_rows[None, :], cols[:, None], c]) for c in range(3))
-    dx, dy = (np.ascontiguousarray(dt.keypoints[d_rows[None, :], cols[:, None], c]) for c in range(2))
-    crowd = gt.iscrowd[g_rows]
-    inside = in_range(gt.area_field(base.area_field)[g_rows], base.area_rng, base.area_closed)
-    # recount: a ground truth without keypoint j is ignored for j (COCO's num_keypoints == 0)
-    gt_ignore = crowd[None, :] | ~(gv > 0) | ~inside[None, :]  # (K, G)
-    T, D = len(params.iou_thrs), len(d_rows)
-    dt_match = np.full((K, T, D), -1, dtype=np.int32)
+    T, G, D = len(params.iou_thrs), len(g_rows), len(d_rows)
+    # recount: a ground truth without keypoint j is ignored for j (COCO's num_keypoints == 0);
+    # filled by the kernel with the points it reads: (K, G) = crowd | point j missing | outside
+    gt_ignore = np.empty((K, G), dtype=bool)
+    # which gt a detection matched is not needed here, only whether (1) or not (-1): int8 keeps
+    # this (K, T, D) array small, as it lives while the main thread computes the rest
+    dt_match = np.empty((K, T, D), dtype=np.int8)  # set to -1 (unmatched) by the kernel
     dt_ig = np.zeros((K, T, D), dtype=bool)
     run_split(
-        _match_per_keypoint, result.gt_start, result.dt_start, gx, gy, gv,
-        np.ascontiguousarray(gt.bbox[g_rows]), np.ascontiguousarray(gt.area[g_rows]), crowd, gt_ignore,
-        dx, dy, (params.sigmas * 2) ** 2, params.iou_thrs, dt_match, dt_ig,
-        _point_boxes(gx, gy, gv > 0), (gv > 0).sum(axis=0), _point_boxes(dx, dy, None),
+        _match_per_keypoint, result.gt_start, result.dt_start, gt.keypoints, g_rows, dt.keypoints, d_rows,
+        cols, np.ascontiguousarray(gt.bbox[g_rows]), np.ascontiguousarray(gt.area[g_rows]),
+        gt.iscrowd[g_rows], in_range(gt.area_field(base.area_field)[g_rows], base.area_rng, base.area_closed),
+        in_range(dt.area[d_rows], base.area_rng, base.area_closed), (params.sigmas * 2) ** 2,
+        params.iou_thrs, gt_ignore, dt_match, dt_ig,
     )  # fmt: skip
-    counts = in_range(dt.area[d_rows], base.area_rng, base.area_closed)
-    dt_ig |= (dt_match < 0) & ~counts[None, None, :]
     p = params.with_buckets([replace(base, name=f"kp_{j}") for j in range(K)])
     res = replace(result, params=p, gt_ignore=gt_ignore, gt_match=np.zeros((K, T, 0), np.int32),
                   dt_match=dt_match, dt_ignore=dt_ig)  # fmt: skip
@@ -220,31 +217,45 @@ def _mean_valid(s: np.ndarray) -> float:
 
 @njit(cache=True, nogil=True)
 def _match_per_keypoint(
-    gt_start, dt_start, gt_x, gt_y, gt_v, gt_bbox, gt_area, gt_crowd, gt_ignore, dt_x, dt_y, vars_, thrs,
-    dt_match, dt_ig, gt_box, gt_nvis, dt_box,
+    gt_start, dt_start, gt_kp, g_rows, dt_kp, d_rows, cols, gt_bbox, gt_area, gt_crowd, gt_inside, dt_counts,
+    vars_, thrs, gt_ignore, dt_match, dt_ig,
 ):  # fmt: skip
     """For each keypoint k, COCO's matching with OKS on point k alone (``_kernel._match_image``
     with K = 1, same arithmetic): exp(-e) of the point's distance when the ground truth has it,
-    else of its distance to the ground truth's box grown by one box size on every side."""
-    K, T = gt_x.shape[0], thrs.shape[0]
+    else of its distance to the ground truth's box grown by one box size on every side.
+
+    Points are read in place (``gt_kp[g_rows[g], cols[k]]``), one image at a time into small
+    (K, n) arrays, so no (K, G) copies of the whole set are made."""
+    K, T = cols.shape[0], thrs.shape[0]
     eps = np.spacing(1.0)
     thr_min = min(thrs.min(), 1 - 1e-10)
     # OKS >= thr_min needs e <= -log(thr_min), i.e. d2 <= 2 vars (area + eps) (-log thr_min); the
     # 1.25 margin keeps this cheap screen far from rounding, the exact test follows it
     far = vars_ * (2.0 * 1.25 * -np.log(thr_min)) if thr_min > 0 else np.full(K, np.inf)
+    far_max = far.max()
     for im in range(gt_start.shape[0] - 1):
         g0, g1, d0, d1 = gt_start[im], gt_start[im + 1], dt_start[im], dt_start[im + 1]
         ng, nd = g1 - g0, d1 - d0
+        _unmatched(dt_match, d0, d1)
+        gx, gy = np.empty((K, ng)), np.empty((K, ng))
+        gv = np.empty((K, ng), dtype=np.bool_)
+        for j in range(ng):
+            r = g_rows[g0 + j]
+            for k in range(K):
+                gx[k, j] = gt_kp[r, cols[k], 0]
+                gy[k, j] = gt_kp[r, cols[k], 1]
+                gv[k, j] = gt_kp[r, cols[k], 2] > 0
+                gt_ignore[k, g0 + j] = gt_crowd[g0 + j] or not gv[k, j] or not gt_inside[g0 + j]
         if ng == 0 or nd == 0:
             continue
-        cand_oks = np.empty(nd * ng)
-        cand_start = np.empty(nd + 1, dtype=np.int64)
-        cand = np.empty(nd * ng, dtype=np.int64)
-        taken = np.zeros(ng, dtype=np.bool_)
-        act = np.empty(nd, dtype=np.int64)  # detections with a candidate, in score order
-        act_best = np.empty(nd)
-        near = _near_pairs(g0, ng, d0, nd, gt_box, gt_nvis, gt_bbox, gt_area, dt_box, K, far.max(), eps)
+        dx, dy = np.empty((K, nd)), np.empty((K, nd))
+        for i in range(nd):
+            r = d_rows[d0 + i]
+            for k in range(K):
+                dx[k, i] = dt_kp[r, cols[k], 0]
+                dy[k, i] = dt_kp[r, cols[k], 1]
         # per detection, the gts near enough for any point to pass the screen (CSR, in gt order)
+        near = _near_pairs(g0, gx, gy, gv, dx, dy, gt_bbox, gt_area, far_max, eps)
         near_start = np.empty(nd + 1, dtype=np.int64)
         near_j = np.empty(nd * ng, dtype=np.int64)
         n = 0
@@ -255,19 +266,25 @@ def _match_per_keypoint(
                     near_j[n] = j
                     n += 1
         near_start[nd] = n
+        cand_oks = np.empty(nd * ng)
+        cand_start = np.empty(nd + 1, dtype=np.int64)
+        cand = np.empty(nd * ng, dtype=np.int64)
+        taken = np.zeros(ng, dtype=np.bool_)
+        act = np.empty(nd, dtype=np.int64)  # detections with a candidate, in score order
+        act_best = np.empty(nd)
         for k in range(K):
             n = 0
             n_act = 0
             for i in range(nd):
                 cand_start[i] = n
                 best = -1.0
-                px, py = dt_x[k, d0 + i], dt_y[k, d0 + i]
+                px, py = dx[k, i], dy[k, i]
                 for jj in range(near_start[i], near_start[i + 1]):  # the others fail the screen
                     j = near_j[jj]
                     g = g0 + j
-                    if gt_v[k, g] > 0:
-                        ddx = px - gt_x[k, g]
-                        ddy = py - gt_y[k, g]
+                    if gv[k, j]:
+                        ddx = px - gx[k, j]
+                        ddy = py - gy[k, j]
                     else:
                         x0 = gt_bbox[g, 0] - gt_bbox[g, 2]
                         x1 = gt_bbox[g, 0] + gt_bbox[g, 2] * 2
@@ -290,6 +307,8 @@ def _match_per_keypoint(
                     act_best[n_act] = best
                     n_act += 1
             cand_start[nd] = n
+            if n == 0:
+                continue  # no candidate for this keypoint: nothing matches at any threshold
             for t in range(T):
                 thr = min(thrs[t], 1 - 1e-10)
                 taken[:] = False
@@ -302,23 +321,38 @@ def _match_per_keypoint(
                     if mm == -1:
                         continue
                     dt_ig[k, t, d0 + i] = gt_ignore[k, g0 + mm]
-                    dt_match[k, t, d0 + i] = g0 + mm
+                    dt_match[k, t, d0 + i] = 1
                     taken[mm] = True
-
-
-def _point_boxes(x: np.ndarray, y: np.ndarray, use: np.ndarray | None) -> np.ndarray:
-    """(N, 4) min x, max x, min y, max y over the K points of each column of the (K, N) arrays
-    (those with ``use`` only), NaNs left out; (inf, -inf, inf, -inf) where none."""
-    out = np.empty((x.shape[1], 4))
-    for c, (a, f, init) in enumerate([(x, np.min, np.inf), (x, np.max, -np.inf), (y, np.min, np.inf),
-                                      (y, np.max, -np.inf)]):  # fmt: skip
-        ok = ~np.isnan(a) if use is None else use & ~np.isnan(a)
-        out[:, c] = f(a, axis=0, where=ok, initial=init)
-    return out
+    # an unmatched detection outside the area range is ignored (COCO: by its own area)
+    for d in range(dt_start[0], dt_start[-1]):
+        if not dt_counts[d]:
+            for k in range(K):
+                for t in range(T):
+                    if dt_match[k, t, d] < 0:
+                        dt_ig[k, t, d] = True
 
 
 @njit(cache=True, nogil=True)
-def _near_pairs(g0, ng, d0, nd, gt_box, gt_nvis, gt_bbox, gt_area, dt_box, K, far_max, eps):
+def _box(x, y, use, col, out):
+    """min x, max x, min y, max y of column ``col``'s points (those with ``use``, if it has
+    rows) into out; NaNs are left out (``<`` is false), (inf, -inf, inf, -inf) where none."""
+    lo_x, hi_x, lo_y, hi_y = np.inf, -np.inf, np.inf, -np.inf
+    for k in range(x.shape[0]):
+        if use.shape[0] > 0 and not use[k, col]:
+            continue
+        if x[k, col] < lo_x:
+            lo_x = x[k, col]
+        if x[k, col] > hi_x:
+            hi_x = x[k, col]
+        if y[k, col] < lo_y:
+            lo_y = y[k, col]
+        if y[k, col] > hi_y:
+            hi_y = y[k, col]
+    out[0], out[1], out[2], out[3] = lo_x, hi_x, lo_y, hi_y
+
+
+@njit(cache=True, nogil=True)
+def _near_pairs(g0, gx, gy, gv, dx, dy, gt_bbox, gt_area, far_max, eps):
     """(nd, ng): False where no keypoint of the pair can pass ``_match_per_keypoint``'s screen.
 
     Most pairs of a crowded image are people far apart. A point's distance to the ground truth
@@ -326,30 +360,37 @@ def _near_pairs(g0, ng, d0, nd, gt_box, gt_nvis, gt_bbox, gt_area, dt_box, K, fa
     the detection's keypoint box and the ground truth's annotated-point box (or grown box), and
     float subtraction, products and sums are monotonic, so ``gap^2 > far_max (area + eps)``
     implies ``d2 > far[k] (area + eps)`` for every k as computed there: nothing is lost.
-    NaN coordinates lie outside the boxes (``_point_boxes``); such points are never candidates.
+    NaN coordinates lie outside the boxes (``_box``); such points are never candidates anyway.
     """
+    K, ng, nd = gx.shape[0], gx.shape[1], dx.shape[1]
+    no_mask = np.empty((0, 0), dtype=np.bool_)
+    dbox = np.empty((nd, 4))
+    for i in range(nd):
+        _box(dx, dy, no_mask, i, dbox[i])
+    gbox = np.empty(4)
     near = np.ones((nd, ng), dtype=np.bool_)
     for j in range(ng):
         g = g0 + j
         r2 = far_max * (gt_area[g] + eps)
         if not r2 > 0:
             continue  # no safe bound (area not positive, NaN): keep every pair
-        lo_x, hi_x, lo_y, hi_y = gt_box[g, 0], gt_box[g, 1], gt_box[g, 2], gt_box[g, 3]
-        n_vis = gt_nvis[g]
+        _box(gx, gy, gv, j, gbox)
+        n_vis = 0
+        for k in range(K):
+            n_vis += gv[k, j]
         x0 = gt_bbox[g, 0] - gt_bbox[g, 2]
         x1 = gt_bbox[g, 0] + gt_bbox[g, 2] * 2
         y0 = gt_bbox[g, 1] - gt_bbox[g, 3]
         y1 = gt_bbox[g, 1] + gt_bbox[g, 3] * 2
         for i in range(nd):
-            d = d0 + i
             lb = np.inf
             if n_vis > 0:
-                gx = max(0.0, max(dt_box[d, 0] - hi_x, lo_x - dt_box[d, 1]))
-                gy = max(0.0, max(dt_box[d, 2] - hi_y, lo_y - dt_box[d, 3]))
-                lb = gx * gx + gy * gy
+                bx = max(0.0, max(dbox[i, 0] - gbox[1], gbox[0] - dbox[i, 1]))
+                by = max(0.0, max(dbox[i, 2] - gbox[3], gbox[2] - dbox[i, 3]))
+                lb = bx * bx + by * by
             if n_vis < K:
-                ex = max(0.0, max(dt_box[d, 0] - x1, x0 - dt_box[d, 1]))
-                ey = max(0.0, max(dt_box[d, 2] - y1, y0 - dt_box[d, 3]))
+                ex = max(0.0, max(dbox[i, 0] - x1, x0 - dbox[i, 1]))
+                ey = max(0.0, max(dbox[i, 2] - y1, y0 - dbox[i, 3]))
                 e2 = ex * ex + ey * ey
                 lb = min(lb, e2) if e2 == e2 else 0.0  # a NaN box: no bound
             near[i, j] = not lb > r2

@@ -17,13 +17,14 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from smallpose.metrics.arrays import parse_json
+from smallpose.metrics.arrays import gc_paused, parse_json
 
 from smallpose.errors import InputError
 from smallpose.skeleton import COCO17_INDEX, NUM_KEYPOINTS
@@ -102,13 +103,28 @@ def load_submission(
     skip_invalid: bool = False,
     max_bytes: int = MAX_BYTES,
     allowed_k: tuple[int, ...] = (NUM_KEYPOINTS, 17),
+    on_parsed: Callable[[], None] | None = None,
 ) -> Submission:
     """Read and validate a submission file (or an already loaded list of records).
 
     ``known_image_ids``: the ground truth's images; a record naming any other image is
     invalid (pycocotools asserts the same). ``max_bytes``: larger files are refused before
-    reading. Raises :class:`InputError` at the first bad record unless ``skip_invalid``.
+    reading. ``on_parsed``: called once the file is parsed and its bytes freed, before the
+    validation. Raises :class:`InputError` at the first bad record unless ``skip_invalid``.
     """
+    # the collector stays paused until the parsed records are freed (see arrays.gc_paused)
+    with gc_paused():
+        return _load(source, known_image_ids, skip_invalid, max_bytes, allowed_k, on_parsed)
+
+
+def _load(
+    source: str | os.PathLike | list,
+    known_image_ids: Iterable[int] | np.ndarray | None,
+    skip_invalid: bool,
+    max_bytes: int,
+    allowed_k: tuple[int, ...],
+    on_parsed: Callable[[], None] | None,
+) -> Submission:
     if isinstance(source, list):
         name, records, may_hold_bools = "<submission>", source, True
     else:
@@ -131,7 +147,11 @@ def load_submission(
         raise InputError(name, None, None, f"expected a JSON list of results, got a {type(records).__name__}")
     known = None if known_image_ids is None else np.unique(np.asarray(list(known_image_ids), dtype=np.int64))
     raw = None  # the file's bytes are not needed once parsed (peak memory)
-    return _Validator(name, records, known, allowed_k, may_hold_bools).run(skip_invalid)
+    if on_parsed is not None:  # e.g. start loading the kernels, now that the peak is past
+        on_parsed()
+    sub = _Validator(name, records, known, allowed_k, may_hold_bools).run(skip_invalid)
+    del records  # freed here, while the collector is still paused
+    return sub
 
 
 class _Validator:
@@ -151,18 +171,27 @@ class _Validator:
 
     def run(self, skip_invalid: bool) -> Submission:
         recs, n = self.records, self.n
-        is_obj = np.fromiter((type(r) is dict for r in recs), bool, n)
-        objs = [r if type(r) is dict else {} for r in recs]
-        keys_ok = np.fromiter((_REQUIRED_SET <= r.keys() <= _KNOWN for r in objs), bool, n)
+        # column reads and checks go through map() with C-level callables (dict.get, type,
+        # tuple): no Python frame per record, which is most of the cost at 10^5 records
+        if set(map(type, recs)) <= {dict}:
+            objs, is_obj = recs, np.ones(n, bool)
+        else:
+            is_obj = np.fromiter((type(r) is dict for r in recs), bool, n)
+            objs = [r if type(r) is dict else {} for r in recs]
+        layouts = set(map(tuple, objs))  # key orders: a handful at most in a written file
+        if all(_REQUIRED_SET <= set(keys) <= _KNOWN for keys in layouts):
+            keys_ok = np.ones(n, bool)
+        else:
+            keys_ok = np.fromiter((_REQUIRED_SET <= r.keys() <= _KNOWN for r in objs), bool, n)
         bad = ~(is_obj & keys_ok)
         self.K = self._pick_k(objs, bad)
         k = self.K
-        ids, ids_ok = self._ints([r.get("image_id") for r in objs])
-        cat, cat_ok = self._ints([r.get("category_id") for r in objs])
+        ids, ids_ok = self._ints(_column(objs, "image_id"))
+        cat, cat_ok = self._ints(_column(objs, "category_id"))
         cat_ok &= cat == 1
-        score, score_ok = self._matrix([r.get("score") for r in objs], ())
+        score, score_ok = self._matrix(_column(objs, "score"), ())
         score_ok &= np.isfinite(score) & (score >= 0)
-        kp, kp_ok = self._matrix([r.get("keypoints") for r in objs], (3 * k,))
+        kp, kp_ok = self._matrix(_column(objs, "keypoints"), (3 * k,))
         kp_ok &= np.isfinite(kp).all(axis=1)
         bad |= ~(ids_ok & cat_ok & score_ok & kp_ok)
         if self.known is not None:
@@ -172,16 +201,18 @@ class _Validator:
         )
         sig = cov = None
         if self.ref_sig:
-            sig, ok = self._matrix([r.get("keypoint_sigmas") for r in objs], (k,))
+            sig, ok = self._matrix(_column(objs, "keypoint_sigmas"), (k,))
             bad |= ~(ok & np.isfinite(sig).all(axis=1) & (sig > 0).all(axis=1))
         if self.ref_cov:
-            cov, ok = self._matrix([r.get("keypoint_covs") for r in objs], (k, 3))
+            cov, ok = self._matrix(_column(objs, "keypoint_covs"), (k, 3))
             sxx, sxy, syy = cov[..., 0], cov[..., 1], cov[..., 2]
             pd_ok = np.isfinite(cov).all(axis=(1, 2)) & (sxx > 0).all(1) & (sxx * syy - sxy * sxy > 0).all(1)
             bad |= ~(ok & pd_ok)
-        has_sig = np.fromiter(("keypoint_sigmas" in r for r in objs), bool, n)
-        has_cov = np.fromiter(("keypoint_covs" in r for r in objs), bool, n)
-        bad |= (has_sig != bool(self.ref_sig)) | (has_cov != bool(self.ref_cov))
+        for key, ref in (("keypoint_sigmas", self.ref_sig), ("keypoint_covs", self.ref_cov)):
+            if len({key in keys for keys in layouts}) > 1 or any(
+                (key in keys) != bool(ref) for keys in layouts
+            ):
+                bad |= np.fromiter((key in r for r in objs), bool, n) != bool(ref)
         self.dup_of = self._duplicates(ids, kp, ~bad)
         bad |= self.dup_of >= 0
         skipped: list[Skipped] = []
@@ -214,13 +245,13 @@ class _Validator:
         return self.allowed_k[0]
 
     def _ints(self, values: list) -> tuple[np.ndarray, np.ndarray]:
-        ok = np.fromiter((type(v) is int for v in values), bool, len(values))
-        out = np.zeros(len(values), dtype=np.int64)
-        if ok.all():
+        if set(map(type, values)) <= {int}:
             try:
-                return np.asarray(values, dtype=np.int64), ok
+                return np.asarray(values, dtype=np.int64), np.ones(len(values), bool)
             except OverflowError:
                 pass
+        ok = np.fromiter((type(v) is int for v in values), bool, len(values))
+        out = np.zeros(len(values), dtype=np.int64)
         for i in np.flatnonzero(ok):
             try:
                 out[i] = values[i]
@@ -327,6 +358,11 @@ class _Validator:
         if self.dup_of[i] >= 0:
             return "keypoints", f"duplicate of record {self.dup_of[i]} (same image_id and keypoints)"
         return "", "invalid record"
+
+
+def _column(objs: list[dict], key: str) -> list:
+    """``[r.get(key) for r in objs]`` without a Python frame per record."""
+    return list(map(dict.get, objs, repeat(key)))
 
 
 def _kind(v: Any) -> str:
