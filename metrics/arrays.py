@@ -8,15 +8,14 @@ files, so loaders keep file order and the engine sorts stably.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from smallpose.gcpause import gc_paused
 
 
 def _f64(a) -> np.ndarray:
@@ -196,24 +195,6 @@ def loads_json(raw: bytes) -> object:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             return json.loads(raw)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (as it was: a caller's pause is kept).
-
-    A parsed json file is ~10^5-10^6 dicts and lists; while they live, every burst of new
-    container objects makes the collector walk all of them again: about half the parse time,
-    and 0.6 s more while the loaders turn them into arrays. JSON values hold no cycles, so
-    loaders keep the collector paused from the parse until the parsed objects are freed.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_json(raw: bytes, with_sha256: bool = False) -> tuple[object, bool, str | None]:

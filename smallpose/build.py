@@ -16,12 +16,10 @@ importable from here as before.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ from smallpose.build_lock import build_lock
 from smallpose.build_sources import SourceSpec, find_root, source_entry
 from smallpose.build_tables import derive_and_select, summarize
 from smallpose.errors import RejectLog, SmallPoseError
+from smallpose.gcpause import gc_paused as _gc_paused
 from smallpose.progress import Progress
 from smallpose.records import SourceTable
 from smallpose.selection import Selection
@@ -134,20 +133,6 @@ def build(config: BuildConfig, convert: Converter | None = None) -> BuildResult:
             write_store(config.out, cols["images"], cols["instances"], manifest, rejects=rejects)
         prog.update(1, "done")
     return BuildResult(config.out, counts, reject_counts)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector from combining to writing: those phases allocate in
-    bursts (key bytes, Arrow and pandas wrappers) that would make it rescan every live
-    object, and they form no cycles worth collecting. Restored even on error."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def created_time() -> str:
