@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from smallpose.atomic import write_text_atomic
 from smallpose.errors import InputError
 
 SCHEMA = "smallpose-metrics/1"
@@ -85,12 +86,7 @@ def validate(doc: Any, name: str = "<metrics>") -> dict:
 def write_metrics(path: str | os.PathLike, doc: dict) -> Path:
     """Validate and write atomically; returns the path."""
     doc = validate(clean(doc), str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
 
 
 def read_metrics(path: str | os.PathLike) -> dict:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from smallpose.atomic import write_text_atomic
 from smallpose.errors import InputError
 from smallpose.skeleton import COCO17_INDEX, NUM_KEYPOINTS
 
@@ -138,6 +139,4 @@ def write_calibration(path: str | os.PathLike, variances: np.ndarray, note: str 
     doc = {CALIBRATION_KEY: vals, "units": "box-height-normalised, per coordinate"}
     if note:
         doc["note"] = note
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(doc, indent=1) + "\n")

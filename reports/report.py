@@ -11,7 +11,6 @@ Layout of the output folder::
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from smallpose.reports.leaderboard import build_rows, markdown_tables
 from smallpose.reports.metrics_reader import RunMetrics, read_metrics
 from smallpose.reports.run_figures import write_run_figures
 
+from smallpose.atomic import write_text_atomic
 from smallpose.errors import SmallPoseError
 
 
@@ -29,20 +29,6 @@ def load_runs(paths: Sequence[str | os.PathLike]) -> list[RunMetrics]:
     if not paths:
         raise SmallPoseError("no metrics files given")
     return [read_metrics(p) for p in paths]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _intro(runs: list[RunMetrics]) -> str:
@@ -100,6 +86,6 @@ def write_report(
     if notes:
         md += ["## Notes", "", *(f"- {n}" for n in notes), ""]
     md_path, html_path = out / "leaderboard.md", out / "leaderboard.html"
-    _atomic_write(md_path, "\n".join(md).rstrip("\n") + "\n")
-    _atomic_write(html_path, render_html(rows, run_figs, dataset_figs, notes, intro))
+    write_text_atomic(md_path, "\n".join(md).rstrip("\n") + "\n")
+    write_text_atomic(html_path, render_html(rows, run_figs, dataset_figs, notes, intro))
     return {"markdown": md_path, "html": html_path, "figures": out / "figures"}

@@ -104,10 +104,7 @@ def _compare(args: argparse.Namespace) -> int:
                   max_dets=args.max_dets, skip_invalid=args.skip_invalid)  # fmt: skip
     print(json.dumps(doc, indent=2) if args.json else format_compare(doc))
     if args.out:
-        import os
-        from pathlib import Path
+        from smallpose.atomic import write_text_atomic
 
-        tmp = Path(f"{args.out}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(clean(doc), indent=2, allow_nan=False) + "\n")
-        os.replace(tmp, args.out)
+        write_text_atomic(args.out, json.dumps(clean(doc), indent=2, allow_nan=False) + "\n")
     return 0

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from smallpose.atomic import atomic_open
 
 HELP = "write a store split as COCO-format keypoint ground truth (pycocotools / mmpose)"
 EXAMPLE = "smallpose export smallpose_store --split test --out gt.json --keypoints coco17"
@@ -113,13 +114,7 @@ def run(args: argparse.Namespace) -> int:
         store = store.split(args.split)
     coco = to_coco(store, args.keypoints, args.area, args.prefix_source)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w") as f:
-            json.dump(coco, f, separators=(",", ":"))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_open(out) as f:
+        json.dump(coco, f, separators=(",", ":"))
     print(f"wrote {out}: {len(coco['images'])} images, {len(coco['annotations'])} annotations ({args.split})")
     return 0
