@@ -213,16 +213,7 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
         cand_off, cand_n, cand, cand_oks,
     )  # fmt: skip
 
-    # unmatched detections outside the bucket are ignored (COCO: by the detection's own area)
-    unmatched = dt_match < 0
-    for b, bucket in enumerate(params.buckets):
-        counts = in_range(dt_area, bucket.area_rng, bucket.area_closed)
-        if bucket.kd_rng is not None:
-            # density class of an unmatched detection: that of its highest-OKS annotated gt;
-            # with none in the image it is a false positive in every class (docs/metrics.md)
-            cls = in_range(kd[np.maximum(best_gt, 0)], bucket.kd_rng, bucket.kd_closed)
-            counts &= (best_gt < 0) | cls
-        dt_ig[b] |= unmatched[b] & ~counts[None, :]
+    ignore_unmatched_outside(dt_ig, dt_match, dt_area, kd, best_gt, params.buckets)
 
     score = dt.scores[dt_rows]
     n_real = np.bincount(gt_image[~base_ignore], minlength=n_img) if G else np.zeros(n_img, np.int64)
@@ -235,6 +226,29 @@ def match(gt: GroundTruth, dt: Detections, params: Params) -> MatchResult:
         num_cut_detections=int((~keep).sum()), images_over_max_dets=int((n_real > max_det).sum()),
         **({"cand_off": cand_off, "cand_n": cand_n, "cand": cand, "cand_oks": cand_oks} if keep_cand else {}),
     )  # fmt: skip
+
+
+def ignore_unmatched_outside(
+    dt_ig: np.ndarray,
+    dt_match: np.ndarray,
+    dt_area: np.ndarray,
+    kd: np.ndarray,
+    best_gt: np.ndarray,
+    buckets: list,
+) -> None:
+    """Mark, in place, the unmatched detections that do not count in each bucket.
+
+    Size: by the detection's own (keypoint-extent) area, as COCO does. Density class: that of
+    its highest-OKS annotated ground truth (``best_gt``); with none in the image it counts as a
+    false positive in every class. The one statement of the rule in docs/metrics.md.
+    """
+    unmatched = dt_match < 0
+    for b, bucket in enumerate(buckets):
+        counts = in_range(dt_area, bucket.area_rng, bucket.area_closed)
+        if bucket.kd_rng is not None:
+            cls = in_range(kd[np.maximum(best_gt, 0)], bucket.kd_rng, bucket.kd_closed)
+            counts &= (best_gt < 0) | cls
+        dt_ig[b] |= unmatched[b] & ~counts[None, :]
 
 
 def matched_pairs(

@@ -22,7 +22,15 @@ import numpy as np
 from numba import njit
 from smallpose.metrics._kernel import _greedy, _unmatched, rematch_buckets, run_split
 from smallpose.metrics.arrays import Detections, GroundTruth
-from smallpose.metrics.cocoeval import MatchResult, _channel, _keypoint_columns, match, summarize
+from smallpose.metrics.cocoeval import (
+    MatchResult,
+    _channel,
+    _keypoint_columns,
+    _mean_valid,
+    ignore_unmatched_outside,
+    match,
+    summarize,
+)
 from smallpose.metrics.params import SMALL_MAX, Bucket, Params, in_range
 
 
@@ -143,14 +151,8 @@ def _rematch(gt: GroundTruth, dt: Detections, p: Params, result: MatchResult) ->
         rematch_buckets, result.gt_start, result.dt_start, result.cand_off, result.cand_n, result.cand,
         result.cand_oks, crowd, gt_ignore, p.iou_thrs, dt_match, dt_ig,
     )  # fmt: skip
-    unmatched = dt_match < 0
-    best_gt = result.dt_best_gt  # depends on OKS and the annotated gts only, not on buckets
-    for b, bucket in enumerate(p.buckets):
-        counts = in_range(dt_area, bucket.area_rng, bucket.area_closed)
-        if bucket.kd_rng is not None:
-            cls = in_range(kd[np.maximum(best_gt, 0)], bucket.kd_rng, bucket.kd_closed)
-            counts &= (best_gt < 0) | cls
-        dt_ig[b] |= unmatched[b] & ~counts[None, :]
+    # best_gt depends on OKS and the annotated gts only, not on buckets: reused as matched
+    ignore_unmatched_outside(dt_ig, dt_match, dt_area, kd, result.dt_best_gt, p.buckets)
     # gt_match is not used by accumulate and not filled here
     return replace(result, params=p, gt_ignore=gt_ignore, gt_match=np.zeros((B, T, 0), np.int32),
                    dt_match=dt_match, dt_ignore=dt_ig)  # fmt: skip
@@ -208,11 +210,6 @@ def per_keypoint_ap(
             "n_gt": int((~gt_ignore[j]).sum()),
         }
     return out
-
-
-def _mean_valid(s: np.ndarray) -> float:
-    v = s[s > -1]
-    return float(np.mean(v)) if v.size else -1.0
 
 
 @njit(cache=True, nogil=True)
