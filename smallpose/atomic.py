@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,3 +38,24 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_open(path) as f:
         f.write(text)
     return Path(path)
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Put the finished folder ``tmp`` at ``out``, replacing what is there.
+
+    The old folder is renamed away first (``.<name>.old-<pid>``), the new one renamed in, and
+    only then the old one deleted; if the second rename fails the old one is put back. At no
+    moment is ``out`` missing with nothing to restore (``build_lock`` restores a leftover
+    ``.old`` store). Callers check beforehand that ``out`` is theirs to replace.
+    """
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

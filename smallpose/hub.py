@@ -32,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from smallpose.atomic import replace_dir
 from smallpose.errors import InputError, SmallPoseError
 from smallpose.progress import Progress
 from smallpose.skeleton import NUM_KEYPOINTS
@@ -293,13 +294,7 @@ def stage_dry_run(store: Store, out: str | os.PathLike, repo_id: str, **kwargs: 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         staged = stage(store, tmp, repo_id, **kwargs)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from smallpose.atomic import replace_dir
 from smallpose.errors import SmallPoseError
 from smallpose.skeleton import NUM_KEYPOINTS
 
@@ -239,16 +240,6 @@ def _pause_for_tests() -> None:
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Replace ``out`` by ``tmp``. The old store is renamed away first, then deleted;
     between the two renames a crash leaves the old store under ``.<name>.old-*``."""
-    if out.exists():
-        if not (out / MANIFEST).is_file() and any(out.iterdir()):
-            raise StoreError(f"{out}: exists and is not a SmallPose store; refusing to replace it")
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, out)
+    if out.exists() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+        raise StoreError(f"{out}: exists and is not a SmallPose store; refusing to replace it")
+    replace_dir(tmp, out)

@@ -27,3 +27,36 @@ def test_write_replaces_and_respects_umask(tmp_path):
     assert target.read_text() == "new\n"
     assert target.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.md"]
+
+
+def test_replace_dir_swaps_and_cleans_up(tmp_path):
+    from smallpose.atomic import replace_dir
+
+    out, new = tmp_path / "corpus", tmp_path / ".corpus.partial"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    new.mkdir()
+    (new / "new.txt").write_text("new")
+    replace_dir(new, out)
+    assert sorted(p.name for p in out.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # no .old left
+
+
+def test_replace_dir_puts_old_back_when_the_swap_fails(tmp_path, monkeypatch):
+    from smallpose import atomic
+
+    out, new = tmp_path / "store", tmp_path / ".store.building"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    new.mkdir()
+    real_rename = os.rename
+
+    def failing_rename(src, dst):
+        if str(src) == str(new):
+            raise OSError("disk gone")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(atomic.os, "rename", failing_rename)
+    with pytest.raises(OSError):
+        atomic.replace_dir(new, out)
+    assert (out / "manifest.json").read_text() == "{}"

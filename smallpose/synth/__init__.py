@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from smallpose.atomic import replace_dir
 from smallpose.errors import SmallPoseError
 from smallpose.progress import Progress
 from smallpose.synth.scenes import SCALES, scene
@@ -77,9 +78,7 @@ def generate(
             bar.update(note=kind)
         listing = [{"kind": k, "path": k} for k in KINDS]
         (tmp / SOURCES_FILE).write_text(json.dumps(listing, indent=1) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
